@@ -1,0 +1,180 @@
+"""The only module that executes SQLAlchemy statements: the bridge to Django's connection.
+
+Connection story (design "compile, then run on Django's cursor"):
+
+- A statement is compiled for a dialect object that matches the Django backend of the
+  alias (PostgreSQL: psycopg2, ``pyformat``; SQLite: pysqlite with ``format``, the style
+  Django's SQLite cursor accepts even under its debug wrapper) with
+  ``render_postcompile=True``, and the string runs with its parameters on
+  ``django.db.connections[alias].cursor()``.
+- SQLAlchemy therefore never holds a connection: it cannot commit, roll back or close
+  anything. Whatever runs inside ``transaction.atomic()`` or a Django ``TestCase`` sees
+  the same rows through the ORM and the ETL, and the test's rollback undoes the ETL's
+  writes. Django's query log, ``assertNumQueries`` and its broken-transaction guard keep
+  working, and ``override_settings`` and test databases just work because nothing is
+  created at import time.
+- Results come back as raw driver values (on SQLite: floats for decimals, strings for
+  computed dates). Summary tables are read through Django models, which convert.
+- When ``EMR_DATABASE_URL`` names another database, the raw side gets a real SQLAlchemy
+  engine of its own (``pool_pre_ping``, ``pool_recycle``), created on first use and kept
+  per URL; see :func:`emr_engine`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Iterator, Sequence
+
+from django.conf import settings
+from django.db import connections
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql import ClauseElement
+
+DEFAULT_ALIAS = "default"
+
+
+class UnsupportedDatabase(RuntimeError):
+    """The Django backend of an alias has no matching SQLAlchemy dialect here."""
+
+
+@lru_cache(maxsize=None)
+def _dialect(vendor: str, paramstyle: str | None) -> Dialect:
+    if vendor == "postgresql":
+        from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
+
+        dialect = PGDialect_psycopg2(paramstyle=paramstyle) if paramstyle else PGDialect_psycopg2()
+    elif vendor == "sqlite":
+        from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+        dialect = SQLiteDialect_pysqlite(paramstyle=paramstyle or "format")
+        # Render INSERT ... WITH ... so SQLite reports the rows an INSERT wrote (it
+        # reports -1 for statements that start with WITH).
+        dialect.cte_follows_insert = True
+    else:
+        raise UnsupportedDatabase(f"database vendor {vendor!r} is not supported (PostgreSQL, SQLite)")
+    return dialect
+
+
+def vendor(alias: str = DEFAULT_ALIAS) -> str:
+    return connections[alias].vendor
+
+
+def dialect_for(alias: str = DEFAULT_ALIAS) -> Dialect:
+    """The execution dialect matching the Django backend of ``alias``."""
+    return _dialect(vendor(alias), None)
+
+
+def literal_dialect(vendor_name: str) -> Dialect:
+    """A ``named``-paramstyle dialect for printing SQL: no ``%`` doubling in literals."""
+    return _dialect(vendor_name, "named")
+
+
+def compile_statement(stmt: ClauseElement, dialect: Dialect) -> tuple[str, Sequence[Any] | dict]:
+    """SQL text and parameters for ``cursor.execute`` on a DBAPI of ``dialect``."""
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if dialect.positional:
+        # DDL compilers have no positiontup (and no parameters).
+        order = getattr(compiled, "positiontup", None) or []
+        return compiled.string, [params[name] for name in order]
+    return compiled.string, params
+
+
+def literal_sql(stmt: ClauseElement, vendor_name: str) -> str:
+    """The statement with every bound value inlined, runnable as is in psql or sqlite3."""
+    compiled = stmt.compile(dialect=literal_dialect(vendor_name), compile_kwargs={"literal_binds": True})
+    return compiled.string
+
+
+def execute(stmt: ClauseElement, using: str = DEFAULT_ALIAS) -> int:
+    """Run a statement on Django's connection; return the driver's row count."""
+    sql, params = compile_statement(stmt, dialect_for(using))
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def fetch_all(stmt: ClauseElement, using: str = DEFAULT_ALIAS) -> list[tuple]:
+    sql, params = compile_statement(stmt, dialect_for(using))
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def fetch_scalar(stmt: ClauseElement, using: str = DEFAULT_ALIAS) -> Any:
+    rows = fetch_all(stmt, using)
+    return rows[0][0] if rows else None
+
+
+def execute_many(stmt: ClauseElement, rows: Sequence[dict], using: str = DEFAULT_ALIAS) -> None:
+    """Run one compiled INSERT for many rows of named values (``executemany``)."""
+    if not rows:
+        return
+    dialect = dialect_for(using)
+    compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
+    if dialect.positional:
+        order = compiled.positiontup
+        params: list = [[row[name] for name in order] for row in rows]
+    else:
+        params = list(rows)
+    with connections[using].cursor() as cursor:
+        cursor.executemany(compiled.string, params)
+
+
+def execute_sql_script(statements: Sequence[str], using: str = DEFAULT_ALIAS) -> None:
+    """Run already rendered statements (no parameters) on Django's connection."""
+    with connections[using].cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+# --- the raw EMR database, when it is not Django's -------------------------------------
+
+def emr_url() -> str | None:
+    """``EMR_DATABASE_URL``, or None when the raw tables live in Django's database."""
+    return getattr(settings, "EMR_DATABASE_URL", None) or None
+
+
+@lru_cache(maxsize=4)
+def _engine(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, future=True)
+
+
+def emr_engine() -> Engine | None:
+    url = emr_url()
+    return _engine(url) if url else None
+
+
+def emr_vendor() -> str:
+    engine = emr_engine()
+    if engine is None:
+        return vendor(DEFAULT_ALIAS)
+    return "postgresql" if engine.dialect.name == "postgresql" else engine.dialect.name
+
+
+def emr_execute(stmt: ClauseElement) -> int:
+    """Run a statement against the raw EMR tables, wherever they live."""
+    engine = emr_engine()
+    if engine is None:
+        return execute(stmt)
+    with engine.begin() as conn:
+        return conn.execute(stmt).rowcount
+
+
+def emr_fetch_all(stmt: ClauseElement) -> list[tuple]:
+    engine = emr_engine()
+    if engine is None:
+        return fetch_all(stmt)
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(stmt)]
+
+
+def emr_stream(stmt: ClauseElement, batch_size: int) -> Iterator[list[tuple]]:
+    """Rows of a SELECT on the raw EMR database in batches, with a server-side cursor."""
+    engine = emr_engine()
+    if engine is None:
+        raise RuntimeError("the raw EMR tables are in Django's database: use INSERT ... SELECT")
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
+        for partition in result.partitions(batch_size):
+            yield [tuple(row) for row in partition]

@@ -1,0 +1,4 @@
+"""Query builders: functions that take and return selectables, one unit per CTE.
+
+They import SQLAlchemy and :mod:`etl.tables` only (no Django models, no services).
+"""

@@ -1,0 +1,52 @@
+"""Role groups of roles and staff members (CONTRACT section 1, "Hierarchies")."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, false, func, or_, select
+from sqlalchemy.sql.selectable import CTE
+
+from ..dates import DateRange
+from ..tables import raw
+from .hierarchy import top_ancestors
+
+
+def role_groups() -> CTE:
+    """(``node_id`` = role id, ``top_id`` = its role group id) for roles that have a group."""
+    return top_ancestors(raw("emr_role"), "role_groups")
+
+
+def staff_groups(groups: CTE) -> CTE:
+    """One row per ``emr_staff`` row: ``staff_id``, ``role_group_id``, ``role_group_name``,
+    ``hourly_cost_cents``.
+
+    Both joins are outer: a staff member without a role, or whose role has no group, keeps
+    their row with a NULL group (their visits belong to role group NULL).
+    """
+    staff = raw("emr_staff")
+    group_role = raw("emr_role").alias("group_role")
+    return (
+        select(
+            staff.c.id.label("staff_id"),
+            groups.c.top_id.label("role_group_id"),
+            group_role.c.name.label("role_group_name"),
+            # Cost in whole cents keeps cost sums exact on SQLite's REAL arithmetic too.
+            cast(func.round(staff.c.hourly_cost * 100), BigInteger).label("hourly_cost_cents"),
+        )
+        .select_from(staff)
+        .outerjoin(groups, groups.c.node_id == staff.c.role_id)
+        .outerjoin(group_role, group_role.c.id == groups.c.top_id)
+        .cte("staff_groups")
+    )
+
+
+def in_window(start_at: ColumnElement, window: Sequence[DateRange] | None) -> ColumnElement[bool] | None:
+    """Predicate "``start_at`` falls on one of the window's days" (None: no window).
+
+    Written as half-open timestamp ranges so the ``start_at`` indexes serve it.
+    """
+    if window is None:
+        return None
+    if not window:
+        return false()
+    return or_(*(and_(start_at >= r.start_at, start_at < r.end_at) for r in window))

@@ -1,0 +1,125 @@
+"""``staff_cost_summary``: rostered hours and cost against patients seen, per (day,
+location, role group) — CONTRACT 2.
+
+Layers: ``staff_groups`` → ``shifts_by_group`` and ``visits_by_group`` → ``matched`` (their
+full outer join: idle rostered staff and unrostered work both appear) → ``rounded`` →
+final ratios. Money is summed in cent-seconds and rounded once, exactly.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy.sql.selectable import CTE
+
+from ..dates import DateRange
+from ..tables import raw
+from .groups import in_window, role_groups, staff_groups
+from .portable import day_of, round_half_up, rounded_quotient, seconds_between, shift_decimal
+from .staff_summary import COMPLETED
+
+
+def _windowed(query: Select, start_at, window: Sequence[DateRange] | None) -> Select:
+    predicate = in_window(start_at, window)
+    return query if predicate is None else query.where(predicate)
+
+
+def shifts_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
+    """Valid shifts (``end_at >= start_at``) per (``day``, ``location_id``,
+    ``role_group_id``): ``rostered_seconds``, ``cost_cent_seconds``, ``nr_staff``."""
+    shift = raw("emr_shift")
+    seconds = seconds_between(shift.c.start_at, shift.c.end_at)
+    query = (
+        select(
+            day_of(shift.c.start_at).label("day"),
+            shift.c.location_id,
+            staff.c.role_group_id,  # NULL when the staff row is missing (outer join)
+            func.sum(seconds).label("rostered_seconds"),
+            # A NULL or missing hourly cost counts 0 (reported by the data-quality check).
+            func.sum(seconds * func.coalesce(staff.c.hourly_cost_cents, 0)).label("cost_cent_seconds"),
+            func.count(distinct(shift.c.staff_id)).label("nr_staff"),
+        )
+        .select_from(shift)
+        .outerjoin(staff, staff.c.staff_id == shift.c.staff_id)
+        .where(shift.c.end_at >= shift.c.start_at)
+        .group_by(day_of(shift.c.start_at), shift.c.location_id, staff.c.role_group_id)
+    )
+    return _windowed(query, shift.c.start_at, window).cte("shifts_by_group")
+
+
+def visits_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
+    """Completed visits per (``day``, ``location_id``, ``role_group_id``): ``nr_visits``,
+    ``nr_patients`` (distinct across services)."""
+    visit = raw("emr_visit")
+    query = (
+        select(
+            day_of(visit.c.start_at).label("day"),
+            visit.c.location_id,
+            staff.c.role_group_id,  # NULL for visits without a group, as in staff_summary
+            func.count().label("nr_visits"),
+            func.count(distinct(visit.c.patient_id)).label("nr_patients"),
+        )
+        .select_from(visit)
+        .outerjoin(staff, staff.c.staff_id == visit.c.staff_id)
+        .where(visit.c.status == COMPLETED)
+        .group_by(day_of(visit.c.start_at), visit.c.location_id, staff.c.role_group_id)
+    )
+    return _windowed(query, visit.c.start_at, window).cte("visits_by_group")
+
+
+def matched(shifts: CTE, visits: CTE) -> CTE:
+    """Full outer join of shifts and visits on (day, location, role group), NULL group
+    matching NULL group. The group key is split into ``IS NULL`` and ``COALESCE(id, 0)``
+    so it stays exact (no sentinel id) and hash-joinable, which a FULL JOIN needs on
+    PostgreSQL (``IS NOT DISTINCT FROM`` is not)."""
+    on = (
+        (shifts.c.day == visits.c.day)
+        & (shifts.c.location_id == visits.c.location_id)
+        & (func.coalesce(shifts.c.role_group_id, 0) == func.coalesce(visits.c.role_group_id, 0))
+        & (shifts.c.role_group_id.is_(None) == visits.c.role_group_id.is_(None))
+    )
+    return (
+        select(
+            func.coalesce(shifts.c.day, visits.c.day).label("day"),
+            func.coalesce(shifts.c.location_id, visits.c.location_id).label("location_id"),
+            func.coalesce(shifts.c.role_group_id, visits.c.role_group_id).label("role_group_id"),
+            # A side the join did not find contributes zero, not NULL.
+            func.coalesce(shifts.c.rostered_seconds, 0).label("rostered_seconds"),
+            func.coalesce(shifts.c.cost_cent_seconds, 0).label("cost_cent_seconds"),
+            func.coalesce(shifts.c.nr_staff, 0).label("nr_staff"),
+            func.coalesce(visits.c.nr_visits, 0).label("nr_visits"),
+            func.coalesce(visits.c.nr_patients, 0).label("nr_patients"),
+        )
+        .select_from(shifts.join(visits, on, full=True))
+        .cte("matched")
+    )
+
+
+def rounded(totals: CTE) -> CTE:
+    """Adds ``hour_units`` (ten-thousandths of an hour) and ``cost_cents``, rounded half up."""
+    return select(
+        totals,
+        round_half_up(totals.c.rostered_seconds * 25, 9).label("hour_units"),  # s / 3600 * 10^4
+        round_half_up(totals.c.cost_cent_seconds, 3600).label("cost_cents"),
+    ).cte("rounded")
+
+
+def staff_cost_summary_rows(window: Sequence[DateRange] | None = None) -> Select:
+    """Rows of ``staff_cost_summary`` in its column order. The ratios use the row's own
+    rounded ``rostered_hours`` and ``staff_cost``, so a reader can recompute them."""
+    staff = staff_groups(role_groups())
+    r = rounded(matched(shifts_by_group(staff, window), visits_by_group(staff, window)))
+    return select(
+        r.c.day,
+        r.c.location_id,
+        r.c.role_group_id,
+        shift_decimal(r.c.hour_units, 4).label("rostered_hours"),
+        shift_decimal(r.c.cost_cents, 2).label("staff_cost"),
+        r.c.nr_staff,
+        r.c.nr_visits,
+        r.c.nr_patients,
+        case((r.c.hour_units > 0, rounded_quotient(r.c.nr_patients * 10000, r.c.hour_units, 4)))
+        .label("patients_per_hour"),
+        case((r.c.nr_patients > 0, rounded_quotient(r.c.cost_cents, r.c.nr_patients * 100, 4)))
+        .label("cost_per_patient"),
+    )

@@ -1,0 +1,73 @@
+"""``staff_summary``: visits per (day, location, service, role group) — CONTRACT 2.
+
+Layers: ``role_groups`` → ``staff_groups`` → ``counted_visits`` → final aggregate.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from sqlalchemy import Select, and_, case, distinct, func, select
+from sqlalchemy.sql.selectable import CTE
+
+from ..dates import DateRange
+from ..tables import raw
+from .groups import in_window, role_groups, staff_groups
+from .portable import day_of, rounded_quotient, seconds_between
+
+COMPLETED, CANCELLED, NO_SHOW = "completed", "cancelled", "no_show"
+COUNTED_STATUSES = (COMPLETED, CANCELLED, NO_SHOW)
+
+
+def counted_visits(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
+    """Visits with a counted status (unknown statuses count nowhere), one row each, with
+    ``day``, the grain keys, ``status``, ``patient_id`` and ``valid_seconds`` (the duration
+    of a completed visit with an end not before its start, else NULL)."""
+    visit = raw("emr_visit")
+    valid_completed = and_(
+        visit.c.status == COMPLETED, visit.c.end_at.is_not(None), visit.c.end_at >= visit.c.start_at,
+    )
+    query = (
+        select(
+            day_of(visit.c.start_at).label("day"),
+            visit.c.location_id,
+            visit.c.service_id,
+            # NULL when the visit has no staff, the staff row is missing, the member has
+            # no role or the role no group: such visits belong to role group NULL.
+            staff.c.role_group_id,
+            staff.c.role_group_name,
+            visit.c.patient_id,
+            visit.c.status,
+            case((valid_completed, seconds_between(visit.c.start_at, visit.c.end_at))).label("valid_seconds"),
+        )
+        .select_from(visit)
+        .outerjoin(staff, staff.c.staff_id == visit.c.staff_id)
+        .where(visit.c.status.in_(COUNTED_STATUSES))
+    )
+    window_filter = in_window(visit.c.start_at, window)
+    if window_filter is not None:
+        query = query.where(window_filter)
+    return query.cte("counted_visits")
+
+
+def staff_summary_rows(window: Sequence[DateRange] | None = None) -> Select:
+    """Rows of ``staff_summary`` in its column order (all days, or the window's days)."""
+    visits = counted_visits(staff_groups(role_groups()), window)
+    completed = visits.c.status == COMPLETED
+    return (
+        select(
+            visits.c.day,
+            visits.c.location_id,
+            visits.c.service_id,
+            visits.c.role_group_id,
+            visits.c.role_group_name,
+            func.count().filter(completed).label("nr_visits"),
+            func.count(distinct(visits.c.patient_id)).filter(completed).label("nr_patients"),
+            func.count().filter(visits.c.status == CANCELLED).label("nr_cancelled"),
+            func.count().filter(visits.c.status == NO_SHOW).label("nr_no_show"),
+            rounded_quotient(func.coalesce(func.sum(visits.c.valid_seconds), 0), 60, 2).label("visit_minutes"),
+        )
+        .group_by(
+            visits.c.day, visits.c.location_id, visits.c.service_id,
+            visits.c.role_group_id, visits.c.role_group_name,
+        )
+    )

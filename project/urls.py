@@ -1,0 +1,7 @@
+"""URL routes: the admin (read-only summaries and run ledger)."""
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
