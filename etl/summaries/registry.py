@@ -1,0 +1,74 @@
+"""The registry of summary declarations."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import Select, Table
+
+from ..dates import DateRange
+from ..queries.staff_cost_summary import staff_cost_summary_rows
+from ..queries.staff_summary import staff_summary_rows
+from ..tables import summary_table
+
+RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
+
+
+class UnknownSummary(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A summary table and the query that fills it.
+
+    ``rows(window)`` returns the table's rows in the order of :attr:`columns`, for every
+    day (window None) or only the window's days.
+    """
+
+    name: str
+    model_label: str
+    rows: RowsBuilder
+    description: str
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> Table:
+        return summary_table(self.model_label)
+
+    @property
+    def columns(self) -> list[str]:
+        return [col.name for col in self.table.columns if not col.primary_key]
+
+
+SUMMARIES: dict[str, Summary] = {
+    s.name: s
+    for s in (
+        Summary(
+            name="staff_summary",
+            model_label="etl.StaffSummary",
+            rows=staff_summary_rows,
+            description="visits per day, location, service and role group",
+        ),
+        Summary(
+            name="staff_cost_summary",
+            model_label="etl.StaffCostSummary",
+            rows=staff_cost_summary_rows,
+            description="rostered hours and staff cost against patients per day, location and role group",
+        ),
+    )
+}
+
+
+def ordered(names: Iterable[str] | None = None) -> list[Summary]:
+    """The chosen summaries (all when ``names`` is None), dependencies first."""
+    chosen = list(SUMMARIES) if names is None else list(dict.fromkeys(names))
+    unknown = [n for n in chosen if n not in SUMMARIES]
+    if unknown:
+        raise UnknownSummary(
+            f"unknown summary {', '.join(unknown)}; choose from {', '.join(SUMMARIES)}"
+        )
+    graph = {name: set(SUMMARIES[name].depends_on) for name in SUMMARIES}
+    order = list(TopologicalSorter(graph).static_order())
+    return [SUMMARIES[name] for name in order if name in chosen]
