@@ -161,6 +161,17 @@ def emr_execute(stmt: ClauseElement) -> int:
         return conn.execute(stmt).rowcount
 
 
+def emr_execute_many(stmt: ClauseElement, rows: Sequence[dict]) -> None:
+    """``executemany`` of one statement against the raw EMR tables, wherever they live."""
+    engine = emr_engine()
+    if engine is None:
+        execute_many(stmt, rows)
+        return
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(stmt, list(rows))
+
+
 def emr_fetch_all(stmt: ClauseElement) -> list[tuple]:
     engine = emr_engine()
     if engine is None:

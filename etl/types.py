@@ -52,6 +52,7 @@ class WallClockTimestamp(_WallClock):
     """A naive ``TIMESTAMP`` (clinic wall-clock time)."""
 
     impl = types.DateTime
+    cache_ok = True
     sql_keyword = "TIMESTAMP"
 
     @staticmethod
@@ -71,6 +72,7 @@ class WallClockDate(_WallClock):
     """A ``DATE``."""
 
     impl = types.Date
+    cache_ok = True
     sql_keyword = "DATE"
 
     @staticmethod

@@ -15,7 +15,7 @@ def add(table_name: str, *rows: dict) -> None:
     table = raw(table_name)
     columns = [c.name for c in table.columns]
     full_rows = [{name: row.get(name) for name in columns} for row in rows]
-    db.execute_many(insert(table), full_rows)
+    db.emr_execute_many(insert(table), full_rows)
 
 
 def ts(text: str) -> dt.datetime:

@@ -1,0 +1,52 @@
+# The EMR summaries ETL. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/emr_etl
+DEMO_VISITS ?= 20000
+# make test: the suite on SQLite, then on PostgreSQL when it answers at PG_URL
+# (REQUIRE_POSTGRES=1, as CI sets, makes a missing PostgreSQL an error).
+REQUIRE_POSTGRES ?= 0
+TEST_POSTGRES_URL ?=
+
+.PHONY: help install demo test test-sqlite test-postgres bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the pinned requirements
+
+demo: install ## migrate, create raw tables, generate demo data, build and show the summaries (SQLite by default)
+	$(PY) manage.py migrate -v 0
+	$(PY) manage.py init_emr --drop
+	$(PY) manage.py generate_emr --visits $(DEMO_VISITS) --days 60 --clinics 8 --seed 1
+	$(PY) manage.py build_summaries --full
+	$(PY) manage.py show_summaries
+
+test: install ## run the suite on SQLite, then on PostgreSQL when one answers at PG_URL
+	@if $(PY) scripts/postgres_available.py "$(PG_URL)"; then \
+		$(MAKE) --no-print-directory test-sqlite TEST_POSTGRES_URL=$(PG_URL) && \
+		$(MAKE) --no-print-directory test-postgres; \
+	elif [ "$(REQUIRE_POSTGRES)" = 1 ]; then \
+		echo "PostgreSQL is required (REQUIRE_POSTGRES=1) but does not answer at $(PG_URL)"; exit 1; \
+	else \
+		$(MAKE) --no-print-directory test-sqlite && \
+		echo "PostgreSQL does not answer at $(PG_URL): ran the SQLite pass only (README, Tests)"; \
+	fi
+
+test-sqlite: install ## the suite on SQLite only
+	@echo "== tests on SQLite"
+	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -q
+
+test-postgres: install ## the suite on PostgreSQL only (PG_URL)
+	@echo "== tests on PostgreSQL"
+	DATABASE_URL=$(PG_URL) TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q
+
+clean: ## remove the venv, the demo database and caches
+	rm -rf $(VENV) db.sqlite3 .pytest_cache

@@ -1,0 +1,73 @@
+"""Entry points: clear one-line errors instead of tracebacks."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from sqlalchemy.schema import DropTable
+
+from etl import db
+from etl.tables import raw
+
+from . import handmade
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_missing_raw_tables_is_one_clear_error(emr):
+    db.execute(DropTable(raw("emr_shift")))
+    with pytest.raises(CommandError, match=r"no emr_shift: run `manage.py init_emr`"):
+        call_command("build_summaries")
+
+
+def test_unknown_summary_is_rejected(emr):
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("build_summaries", "--summary", "nope")
+
+
+def test_database_error_names_the_summary(emr):
+    handmade.load()
+    # A grain duplicate cannot come from the query; provoke a database error instead by
+    # removing a column the insert needs.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE staff_cost_summary DROP COLUMN cost_per_patient")
+    with pytest.raises(CommandError, match=r"^staff_cost_summary: the database refused the build: "):
+        call_command("build_summaries", "--summary", "staff_cost_summary")
+
+
+def test_progress_output(emr, capsys):
+    handmade.load()
+    call_command("build_summaries", "--full")
+    out = capsys.readouterr().out
+    assert "staff_summary: rebuilding all days" in out
+    assert "staff_summary: 6 rows written, 0 replaced, in " in out
+    assert "built 2 summaries: 11 rows in " in out
+
+
+def test_command_line_error_has_no_traceback(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "build_summaries"], cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("CommandError: the EMR database has no emr_location")
+
+
+def test_show_summaries_prints_the_hand_worked_totals(emr, capsys):
+    handmade.load()
+    call_command("build_summaries")
+    capsys.readouterr()
+    call_command("show_summaries")
+    out = capsys.readouterr().out
+    # staff_summary: completed 4+2+1+3+0+1 = 11, cancelled 1+1+1 = 3, no-show 1;
+    # minutes 15.5+35+30+17.35+0+30 = 127.85 -> 2.1 h
+    assert "staff_summary               6 rows  2024-03-01 .. 2024-03-02  completed 11  cancelled 3  no-show 1" \
+        "  visit hours 2.1" in out
+    # rostered 1.3333+12.5+8+0+3 = 24.8333 h; cost 8.33+338.58+244+0+120 = 710.91
+    assert "rostered hours 24.8  staff cost 710.91  completed 11" in out
+    # location 102 holds every cost row; 999 only v16: 710.91 / 10 completed = 71.09
+    assert "       102         10        24.8       710.91       71.09" in out
+    assert "       999          1         0.0         0.00        0.00" in out
