@@ -73,3 +73,92 @@ class StaffCostSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} location {self.location_id} group {self.role_group_id}"
+
+
+# --- build state: what each summary was built from, and the run ledger -----------------
+
+class SummaryState(models.Model):
+    """One row per summary: the definition it was built with and when."""
+
+    name = models.CharField(max_length=100, unique=True)
+    definition_hash = models.CharField(max_length=64, help_text="sha256 of the summary's compiled query")
+    built_at = models.DateTimeField()
+    full_built_at = models.DateTimeField()
+    full_reason = models.CharField(max_length=200, blank=True, help_text="set when the next build must be full")
+
+    class Meta:
+        db_table = "etl_summary_state"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PendingDay(models.Model):
+    """A day a summary must rebuild: claimed from the change log, or asked for by a backfill.
+    Deleted in the same transaction that rebuilds the day, so a crash loses none."""
+
+    summary = models.CharField(max_length=100)
+    day = models.DateField()
+    queued_at = models.DateTimeField(help_text="when the oldest change of this day was logged")
+
+    class Meta:
+        db_table = "etl_pending_day"
+        constraints = [models.UniqueConstraint(fields=["summary", "day"], name="etl_pending_day_unique")]
+
+
+class BuiltStaffGroup(models.Model):
+    """Per summary, each staff member's role group, group name and cost as last built.
+    Compared with the raw tables at the next build: a difference means an edit of
+    emr_staff or the emr_role tree changed history, and the member's days are rebuilt."""
+
+    summary = models.CharField(max_length=100)
+    staff_id = models.BigIntegerField()
+    role_group_id = models.BigIntegerField(null=True)
+    role_group_name = models.CharField(max_length=200, null=True)
+    hourly_cost_cents = models.BigIntegerField(null=True)
+
+    class Meta:
+        db_table = "etl_built_staff_group"
+        constraints = [models.UniqueConstraint(fields=["summary", "staff_id"], name="etl_built_staff_group_unique")]
+
+
+class BuildRun(models.Model):
+    """The run ledger: one row per build_summaries run."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        GATE_FAILED = "gate_failed", "publish gate failed"
+        LOCKED = "locked", "skipped: another build held the lock"
+        ABANDONED = "abandoned", "abandoned (process died)"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual"
+        SCHEDULE = "schedule"
+        BACKFILL = "backfill"
+
+    class Mode(models.TextChoices):
+        FULL = "full"
+        INCREMENTAL = "incremental"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    mode = models.CharField(max_length=20, choices=Mode.choices)
+    summaries = models.CharField(max_length=500, help_text="summaries asked for")
+    partitions_rebuilt = models.IntegerField(default=0, help_text="days rebuilt, over all summaries")
+    full_rebuilds = models.CharField(max_length=500, blank=True, help_text="summaries rebuilt in full, and why")
+    rows_deleted = models.BigIntegerField(default=0)
+    rows_written = models.BigIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True)
+    error = models.TextField(blank=True)
+    pid = models.IntegerField(null=True)
+
+    class Meta:
+        db_table = "etl_build_run"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"build {self.pk} {self.status} at {self.started_at:%Y-%m-%d %H:%M:%S}"

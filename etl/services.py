@@ -1,33 +1,46 @@
-"""``build_summaries``: rebuild summary tables from the raw EMR tables.
+"""``build_summaries``: bring the summary tables up to date with the raw EMR tables.
 
-Each summary is replaced in one transaction (delete its rows for the days being rebuilt,
-insert them again with one ``INSERT ... SELECT`` that runs inside the database), so
-readers see either the old rows or the new ones, and a failed build leaves the old rows.
+Flow of a build: take the build lock (one build at a time) → record the run in the ledger
+→ claim the change log into pending days → per summary, plan what to rebuild (all of it,
+or only changed days) → rebuild it in one transaction: delete the rows of those days,
+insert them again with ``INSERT ... SELECT`` run inside the database, check the publish
+gates, and record what was built (pending days consumed, staff values, definition) →
+commit. Readers see the old rows or the new ones, never a mix; a failed gate, an error or
+a killed process leaves the old rows and the pending days for the next build.
+
 When the raw tables live in another database (``EMR_DATABASE_URL``), the same SELECT runs
-there and its rows are streamed into Django's database in batches, inside the same kind of
-transaction on Django's side.
+there and its rows are streamed into Django's database in batches, inside the same kind
+of transaction on Django's side.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
-from django.db import DatabaseError, transaction
-from sqlalchemy import delete, insert, text
+from django.db import DatabaseError, connection, transaction
+from sqlalchemy import and_, delete, false, insert, or_, text
 from sqlalchemy.sql import Executable
 
-from . import db
+from . import changes, db, gates, ledger
 from .dates import DateRange
+from .locks import BuildLocked, build_lock
+from .plan import SummaryPlan, plan_summary
+from .progress import Progress, quiet
 from .schema import missing_raw_tables
-from .summaries import Summary, UnknownSummary, ordered
+from .summaries import SUMMARIES, Summary, UnknownSummary, ordered
 
-Progress = Callable[[str], None]
 STREAM_BATCH_ROWS = 5000
+RANGES_PER_STATEMENT = 31
+MAX_RANGE_DAYS = 31
 
 # Per-transaction settings for the big aggregation on PostgreSQL (see README, "Speed"):
 # sorts and hashes stay in memory, and JIT compilation (0.3-0.5 s a query) is skipped.
 POSTGRES_BUILD_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off")
+
+__all__ = ["BuildError", "BuildLocked", "BuildReport", "GateFailed", "build_sql", "build_summaries", "plan"]
+GateFailed = gates.GateFailed
 
 
 class BuildError(RuntimeError):
@@ -37,6 +50,9 @@ class BuildError(RuntimeError):
 @dataclass(frozen=True)
 class SummaryResult:
     name: str
+    mode: str
+    full_reason: str | None
+    days: int
     rows_deleted: int
     rows_written: int
     seconds: float
@@ -46,14 +62,15 @@ class SummaryResult:
 class BuildReport:
     results: tuple[SummaryResult, ...]
     seconds: float
+    run_id: int | None = None
 
     @property
     def rows_written(self) -> int:
         return sum(r.rows_written for r in self.results)
 
-
-def _quiet(_: str) -> None:
-    return None
+    @property
+    def rows_deleted(self) -> int:
+        return sum(r.rows_deleted for r in self.results)
 
 
 def _choose(names: Iterable[str] | None) -> list[Summary]:
@@ -61,90 +78,6 @@ def _choose(names: Iterable[str] | None) -> list[Summary]:
         return ordered(names)
     except UnknownSummary as exc:
         raise BuildError(str(exc)) from None
-
-
-def _window_rows_filter(summary: Summary, window: Sequence[DateRange] | None):
-    table = summary.table
-    stmt = delete(table)
-    if window is not None:
-        from sqlalchemy import and_, false, or_
-
-        stmt = stmt.where(
-            or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
-        )
-    return stmt
-
-
-def session_settings(vendor: str) -> list[Executable]:
-    return [text(sql) for sql in POSTGRES_BUILD_SETTINGS] if vendor == "postgresql" else []
-
-
-def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None) -> list[Executable]:
-    """The statements that replace ``summary``'s rows for ``window`` (None: all days),
-    for the same-database path, in execution order (inside one transaction)."""
-    return [
-        _window_rows_filter(summary, window),
-        insert(summary.table).from_select(summary.columns, summary.rows(window)),
-    ]
-
-
-def build_sql(names: Iterable[str] | None = None, window: Sequence[DateRange] | None = None) -> str:
-    """The exact statements of a build, every bound value inlined, as a script that
-    ``psql`` or ``sqlite3`` runs as is (one transaction per summary)."""
-    django_vendor = db.vendor()
-    emr_vendor = db.emr_vendor()
-    separate = db.emr_engine() is not None
-    parts: list[str] = []
-    for summary in _choose(names):
-        parts.append(f"-- {summary.name}: {summary.description}")
-        if separate:
-            delete_stmt, insert_stmt = rebuild_statements(summary, window)
-            parts.append(f"-- on the EMR database ({emr_vendor}): the rows to write")
-            parts.append(db.literal_sql(summary.rows(window), emr_vendor) + ";")
-            parts.append(f"-- on Django's database ({django_vendor}), in one transaction: delete, then"
-                         " insert the rows above in batches")
-            parts.append(db.literal_sql(delete_stmt, django_vendor) + ";")
-            continue
-        parts.append("BEGIN;")
-        for stmt in session_settings(django_vendor) + rebuild_statements(summary, window):
-            parts.append(db.literal_sql(stmt, django_vendor) + ";")
-        parts.append("COMMIT;")
-    return "\n".join(parts) + "\n"
-
-
-def _rebuild_same_database(summary: Summary, window) -> tuple[int, int]:
-    for stmt in session_settings(db.vendor()):
-        db.execute(stmt)
-    delete_stmt, insert_stmt = rebuild_statements(summary, window)
-    return db.execute(delete_stmt), db.execute(insert_stmt)
-
-
-def _rebuild_streamed(summary: Summary, window, progress: Progress) -> tuple[int, int]:
-    deleted = db.execute(_window_rows_filter(summary, window))
-    written = 0
-    insert_stmt = insert(summary.table)
-    for batch in db.emr_stream(summary.rows(window), STREAM_BATCH_ROWS):
-        db.execute_many(insert_stmt, [dict(zip(summary.columns, row)) for row in batch])
-        written += len(batch)
-        progress(f"  {summary.name}: {written:,} rows streamed")
-    return deleted, written
-
-
-def rebuild_summary(
-    summary: Summary, window: Sequence[DateRange] | None = None, progress: Progress = _quiet,
-) -> SummaryResult:
-    """Replace one summary's rows for ``window`` (None: all days) in one transaction."""
-    started = time.perf_counter()
-    try:
-        with transaction.atomic():
-            if db.emr_engine() is None:
-                deleted, written = _rebuild_same_database(summary, window)
-            else:
-                deleted, written = _rebuild_streamed(summary, window, progress)
-    except DatabaseError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BuildError(f"{summary.name}: the database refused the build: {first_line}") from exc
-    return SummaryResult(summary.name, deleted, written, time.perf_counter() - started)
 
 
 def check_ready() -> None:
@@ -155,20 +88,214 @@ def check_ready() -> None:
         )
 
 
-def build_summaries(
-    names: Iterable[str] | None = None, *, full: bool = True, progress: Progress = _quiet,
-) -> BuildReport:
-    """Rebuild the chosen summaries (all by default), dependencies first."""
+def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | None:
+    """``--since``/``--until`` (both inclusive) as a date range; either alone is one day."""
+    if since is None and until is None:
+        return None
+    since, until = since or until, until or since
+    if until < since:
+        raise BuildError(f"--until {until} is before --since {since}")
+    return DateRange(since, until + dt.timedelta(days=1))
+
+
+# --- statements -------------------------------------------------------------------------
+
+def _day_predicate(summary: Summary, window: Sequence[DateRange]):
+    table = summary.table
+    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
+
+
+def session_settings(vendor: str) -> list[Executable]:
+    return [text(sql) for sql in POSTGRES_BUILD_SETTINGS] if vendor == "postgresql" else []
+
+
+def statement_windows(window: Sequence[DateRange] | None) -> list[Sequence[DateRange] | None]:
+    """The window cut into pieces of at most ``MAX_RANGE_DAYS`` days and
+    ``RANGES_PER_STATEMENT`` ranges: one delete and insert each, for progress."""
+    if window is None:
+        return [None]
+    pieces: list[DateRange] = []
+    for r in window:
+        start = r.start
+        while start < r.end:
+            end = min(r.end, start + dt.timedelta(days=MAX_RANGE_DAYS))
+            pieces.append(DateRange(start, end))
+            start = end
+    return [pieces[i:i + RANGES_PER_STATEMENT] for i in range(0, len(pieces), RANGES_PER_STATEMENT)]
+
+
+def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None) -> list[Executable]:
+    """Delete and re-insert ``summary``'s rows for ``window`` (None: all days)."""
+    remove = delete(summary.table)
+    if window is not None:
+        remove = remove.where(_day_predicate(summary, window))
+    return [remove, insert(summary.table).from_select(summary.columns, summary.rows(window))]
+
+
+def build_sql(
+    names: Iterable[str] | None = None, window: Sequence[DateRange] | None = None, *, plans: list[SummaryPlan] | None = None,
+) -> str:
+    """The exact statements of a build, every bound value inlined, as a script that
+    ``psql`` or ``sqlite3`` runs as is (one transaction per summary). With ``plans``, the
+    statements of those planned rebuilds; otherwise a rebuild of ``window`` (None: all)."""
+    django_vendor, emr_vendor = db.vendor(), db.emr_vendor()
+    separate = db.emr_engine() is not None
+    if plans is None:
+        items = [(s, window) for s in _choose(names)]
+    else:
+        items = [(p.summary, p.window) for p in plans]
+    parts: list[str] = []
+    for summary, win in items:
+        parts.append(f"-- {summary.name}: {summary.description}")
+        if win == []:
+            parts.append("-- up to date: nothing to rebuild")
+            continue
+        if separate:
+            remove, _ = rebuild_statements(summary, win)
+            parts.append(f"-- on the EMR database ({emr_vendor}): the rows to write")
+            parts.append(db.literal_sql(summary.rows(win), emr_vendor) + ";")
+            parts.append(f"-- on Django's database ({django_vendor}), in one transaction: delete, then"
+                         " insert the rows above in batches")
+            parts.append(db.literal_sql(remove, django_vendor) + ";")
+            continue
+        parts.append("BEGIN;")
+        for stmt in session_settings(django_vendor) + rebuild_statements(summary, win):
+            parts.append(db.literal_sql(stmt, django_vendor) + ";")
+        parts.append("COMMIT;")
+    return "\n".join(parts) + "\n"
+
+
+# --- one summary ------------------------------------------------------------------------
+
+def _write_same_database(summary: Summary, window) -> tuple[int, int]:
+    remove, add = rebuild_statements(summary, window)
+    return db.execute(remove), db.execute(add)
+
+
+def _write_streamed(summary: Summary, window) -> tuple[int, int]:
+    remove, _ = rebuild_statements(summary, window)
+    deleted, written = db.execute(remove), 0
+    add = insert(summary.table)
+    for batch in db.emr_stream(summary.rows(window), STREAM_BATCH_ROWS):
+        db.execute_many(add, [dict(zip(summary.columns, row)) for row in batch])
+        written += len(batch)
+    return deleted, written
+
+
+def _record_built(p: SummaryPlan) -> None:
+    from .models import PendingDay, SummaryState
+    from .staffdiff import save_staff_groups
+
+    pending = PendingDay.objects.filter(summary=p.summary.name)
+    if not p.full:
+        pending = pending.filter(day__in=list(p.days))
+    pending.delete()
+    save_staff_groups(p.summary.name, p.current_staff, None if p.full else p.staff_changed)
+    moment = ledger.now()
+    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": ""}
+    if p.full:
+        defaults["full_built_at"] = moment
+    state, created = SummaryState.objects.update_or_create(
+        name=p.summary.name, defaults=defaults, create_defaults={**defaults, "full_built_at": moment},
+    )
+
+
+def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
+    """Carry out one summary's plan in one transaction."""
+    started = time.perf_counter()
+    summary = p.summary
+    pieces = statement_windows(p.window)
+    deleted = written = 0
+    outermost = not connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            if db.vendor() == "postgresql" and outermost and db.emr_engine() is None:
+                # The gates compare with raw rows: read them at the snapshot the insert used.
+                db.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            for stmt in session_settings(db.vendor()):
+                db.execute(stmt)
+            for number, piece in enumerate(pieces, start=1):
+                write = _write_same_database if db.emr_engine() is None else _write_streamed
+                d, w = write(summary, piece)
+                deleted, written = deleted + d, written + w
+                progress(f"{summary.name}", done=number, total=len(pieces))
+            gates.check(summary.table, summary.grain, summary.gates, p.window)
+            _record_built(p)
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BuildError(f"{summary.name}: the database refused the build: {first_line}") from exc
+    mode = "full" if p.full else "incremental"
+    return SummaryResult(summary.name, mode, p.full_reason, len(p.days), deleted, written,
+                         time.perf_counter() - started)
+
+
+# --- a build ----------------------------------------------------------------------------
+
+def plan(
+    names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[SummaryPlan]:
+    """What a build would rebuild now, and why, changing nothing (``--dry-run``)."""
     summaries = _choose(names)
     check_ready()
+    unclaimed = changes.peek()
+    backfill = backfill_range(since, until)
+    return [plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed) for s in summaries]
+
+
+def build_summaries(
+    names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
+    until: dt.date | None = None, wait: float = 0, trigger: str | None = None, progress: Progress = quiet,
+) -> BuildReport:
+    """Bring the chosen summaries (all by default) up to date: only the changed days,
+    unless ``full`` or a summary needs a full rebuild. Raises :class:`BuildLocked` when
+    another build holds the lock past ``wait`` seconds, :class:`GateFailed` when a publish
+    gate fails, :class:`BuildError` for any other failure."""
+    summaries = _choose(names)
+    check_ready()
+    backfill = backfill_range(since, until)
+    trigger = trigger or ("backfill" if backfill else "manual")
+    mode = "full" if full else "incremental"
+    chosen = [s.name for s in summaries]
     started = time.perf_counter()
-    results = []
-    for summary in summaries:
-        progress(f"{summary.name}: rebuilding all days ({summary.description})")
-        result = rebuild_summary(summary, None, progress)
-        progress(
-            f"{summary.name}: {result.rows_written:,} rows written, {result.rows_deleted:,} replaced,"
-            f" in {result.seconds:.2f} s"
-        )
-        results.append(result)
-    return BuildReport(tuple(results), time.perf_counter() - started)
+    try:
+        with build_lock(wait):
+            run = ledger.start(trigger, mode, chosen)
+            results: list[SummaryResult] = []
+            try:
+                claimed = changes.claim(list(SUMMARIES))
+                if not claimed.empty:
+                    progress(f"claimed changes on {len(claimed.days)} days from the change log")
+                for summary in summaries:
+                    p = plan_summary(summary, force_full=full, backfill=backfill)
+                    progress(p.describe())
+                    if p.up_to_date:
+                        continue
+                    result = rebuild(p, progress)
+                    progress(
+                        f"{summary.name}: {result.rows_written:,} rows written, {result.rows_deleted:,} replaced,"
+                        f" in {result.seconds:.2f} s"
+                    )
+                    results.append(result)
+            except GateFailed as exc:
+                ledger.finish(run, "gate_failed", error=str(exc), **_totals(results))
+                raise
+            except Exception as exc:
+                ledger.finish(run, "failed", error=str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc),
+                              **_totals(results))
+                if isinstance(exc, BuildError):
+                    raise
+                raise BuildError(f"build failed: {exc}") from exc
+            ledger.finish(run, "succeeded", **_totals(results))
+    except BuildLocked as exc:
+        ledger.record_locked(trigger, mode, chosen, str(exc))
+        raise
+    return BuildReport(tuple(results), time.perf_counter() - started, run.pk)
+
+
+def _totals(results: list[SummaryResult]) -> dict:
+    fulls = "; ".join(f"{r.name}: {r.full_reason}" for r in results if r.mode == "full")
+    return {
+        "days": sum(r.days for r in results), "deleted": sum(r.rows_deleted for r in results),
+        "written": sum(r.rows_written for r in results), "full_rebuilds": fulls,
+    }

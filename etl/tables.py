@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Float, Integer, MetaData, Numeric, String, Table, Text, create_engine,
+    BigInteger, Boolean, Column, Float, Index, Integer, MetaData, Numeric, String, Table, Text, create_engine,
 )
 from sqlalchemy import types as satypes
 
@@ -72,6 +72,22 @@ def raw_metadata() -> MetaData:
 def raw(name: str) -> Table:
     """One raw table by name, e.g. ``raw("emr_visit")``."""
     return raw_metadata().tables[name]
+
+
+# --- the ETL's own table in the EMR database ------------------------------------------
+
+_etl_metadata = MetaData()
+
+CHANGE_LOG = Table(
+    "etl_change_log", _etl_metadata,
+    # INTEGER PRIMARY KEY on SQLite is the auto-incrementing rowid; BIGSERIAL elsewhere.
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("day", WallClockDate(), nullable=True, comment="NULL: a whole raw table changed (TRUNCATE)"),
+    Column("source", String(40), nullable=False),
+    Column("logged_at", WallClockTimestamp(), nullable=False, comment="UTC"),
+    Index("etl_change_log_day", "day"),
+)
+"""Days whose raw visits or shifts changed, written by the triggers in sql/triggers/."""
 
 
 # --- summary tables, from the Django models ---------------------------------------------

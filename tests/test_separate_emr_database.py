@@ -43,7 +43,7 @@ def build_with(url):
         init_emr(drop=True)
         assert missing_raw_tables() == []
         handmade.load()
-        report = build_summaries(progress=lambda line: None)
+        report = build_summaries()
         script = build_sql()
     return report, script
 

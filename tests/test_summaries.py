@@ -30,7 +30,8 @@ def test_report_counts_rows(built):
 
 
 def test_rebuild_replaces_never_adds(built):
-    report = build_summaries()
+    assert [r.full_reason for r in built.results] == ["never built", "never built"]
+    report = build_summaries(full=True)
     assert [r.rows_deleted for r in report.results] == [r.rows_written for r in built.results]
     assert StaffSummary.objects.count() == len(handmade.EXPECTED_STAFF_SUMMARY)
     assert StaffCostSummary.objects.count() == len(handmade.EXPECTED_STAFF_COST_SUMMARY)
@@ -44,3 +45,9 @@ def test_summary_option_limits_the_build(emr, capsys):
     out = capsys.readouterr().out
     assert "staff_cost_summary: 5 rows written" in out
     assert "staff_summary:" not in out
+
+
+def test_nothing_changed_nothing_rebuilt(built):
+    report = build_summaries()
+    assert report.results == ()
+    assert StaffSummary.objects.count() == len(handmade.EXPECTED_STAFF_SUMMARY)

@@ -5,9 +5,12 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import Select, Table
+from decimal import Decimal
+
+from sqlalchemy import Select, Table, func
 
 from ..dates import DateRange
+from ..gates import Reconciliation, valid_shift_hours, visits_with_status
 from ..queries.staff_cost_summary import staff_cost_summary_rows
 from ..queries.staff_summary import staff_summary_rows
 from ..tables import summary_table
@@ -31,6 +34,8 @@ class Summary:
     model_label: str
     rows: RowsBuilder
     description: str
+    grain: tuple[str, ...]
+    gates: tuple[Reconciliation, ...] = ()
     depends_on: tuple[str, ...] = ()
 
     @property
@@ -50,12 +55,25 @@ SUMMARIES: dict[str, Summary] = {
             model_label="etl.StaffSummary",
             rows=staff_summary_rows,
             description="visits per day, location, service and role group",
+            grain=("day", "location_id", "service_id", "role_group_id"),
+            gates=(
+                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), visits_with_status("completed")),
+                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), visits_with_status("cancelled")),
+                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), visits_with_status("no_show")),
+            ),
         ),
         Summary(
             name="staff_cost_summary",
             model_label="etl.StaffCostSummary",
             rows=staff_cost_summary_rows,
             description="rostered hours and staff cost against patients per day, location and role group",
+            grain=("day", "location_id", "role_group_id"),
+            gates=(
+                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), visits_with_status("completed")),
+                # Each row's hours are rounded to 4 decimals: allow that per row.
+                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), valid_shift_hours,
+                               Decimal("0.0001")),
+            ),
         ),
     )
 }

@@ -1,12 +1,30 @@
-"""``manage.py build_summaries``: rebuild the summary tables from the raw EMR tables."""
+"""``manage.py build_summaries``: bring the summary tables up to date with the raw tables."""
+import datetime as dt
+
 from django.core.management.base import BaseCommand, CommandError
 
-from etl.services import BuildError, build_sql, build_summaries
+from etl.locks import BuildLocked
+from etl.progress import LineProgress, quiet
+from etl.services import BuildError, GateFailed, build_sql, build_summaries, plan
 from etl.summaries import SUMMARIES
+
+EXIT_GATE_FAILED = 3
+EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
+
+
+def iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 class Command(BaseCommand):
-    help = "Rebuild the summary tables from the raw emr_* tables."
+    help = (
+        "Bring the summary tables up to date with the raw emr_* tables: only the days that "
+        f"changed, unless --full. Exit status: 0 done, 1 error, {EXIT_GATE_FAILED} a publish gate "
+        f"failed (nothing replaced), {EXIT_LOCKED} another build is running."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="rebuild every day of every chosen summary")
@@ -14,19 +32,48 @@ class Command(BaseCommand):
             "--summary", action="append", dest="summaries", metavar="NAME", choices=list(SUMMARIES),
             help=f"build only this summary (repeatable): {', '.join(SUMMARIES)}",
         )
-        parser.add_argument(
-            "--sql", action="store_true",
-            help="print the build's statements with every value inlined, instead of running them",
-        )
+        parser.add_argument("--since", type=iso_date, metavar="DATE", help="also rebuild the days from DATE (backfill)")
+        parser.add_argument("--until", type=iso_date, metavar="DATE", help="... up to and including DATE")
+        parser.add_argument("--sql", action="store_true",
+                            help="print the statements the build would run, every value inlined, and run nothing")
+        parser.add_argument("--dry-run", action="store_true", help="list what would be rebuilt and why; change nothing")
+        parser.add_argument("--status", action="store_true", help="print recent runs and how stale each summary is")
+        parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                            help="wait this long for a running build to finish (default 0: exit at once)")
+        parser.add_argument("--trigger", choices=["manual", "schedule", "backfill"],
+                            help="recorded in the run ledger (default: manual, or backfill with --since/--until)")
+        parser.add_argument("--quiet", action="store_true", help="print nothing but errors (for the scheduler)")
 
-    def handle(self, *args, full=False, summaries=None, sql=False, **options):
+    def handle(self, *args, **options):
         try:
-            if sql:
-                self.stdout.write(build_sql(summaries), ending="")
-                return
-            report = build_summaries(summaries, full=True, progress=self.stdout.write)
+            self._handle(**options)
+        except BuildLocked as exc:
+            raise CommandError(str(exc), returncode=EXIT_LOCKED) from exc
+        except GateFailed as exc:
+            raise CommandError(f"{exc}; the previous rows were kept", returncode=EXIT_GATE_FAILED) from exc
         except BuildError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(
-            f"built {len(report.results)} summaries: {report.rows_written:,} rows in {report.seconds:.2f} s"
-        )
+
+    def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool, **_):
+        if status:
+            from etl.status import status_lines
+
+            for line in status_lines():
+                self.stdout.write(line)
+            return
+        if sql or dry_run:
+            plans = plan(summaries, full=full, since=since, until=until)
+            if sql:
+                self.stdout.write(build_sql(plans=plans), ending="")
+            else:
+                for p in plans:
+                    self.stdout.write(p.describe())
+            return
+        progress = quiet if quiet else LineProgress(self.stdout.write, self.stdout.isatty())
+        report = build_summaries(summaries, full=full, since=since, until=until, wait=wait, trigger=trigger,
+                                 progress=progress)
+        if not quiet:
+            self.stdout.write(
+                f"built {len(report.results)} summaries: {report.rows_written:,} rows written,"
+                f" {report.rows_deleted:,} replaced, in {report.seconds:.2f} s (run {report.run_id})"
+            )

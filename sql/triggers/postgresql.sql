@@ -1,0 +1,62 @@
+-- Change capture on PostgreSQL: statement-level triggers with transition tables log each
+-- changed day once per statement (a bulk load of a million visits logs ~730 rows, not a
+-- million). UPDATE logs the old and the new day; DELETE the old; TRUNCATE, which fires
+-- no row events, logs a NULL day: "everything changed". Statements are separated by --;
+CREATE OR REPLACE FUNCTION etl_log_changed_days() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO etl_change_log (day, source, logged_at)
+        VALUES (NULL, TG_TABLE_NAME, now() AT TIME ZONE 'UTC');
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO etl_change_log (day, source, logged_at)
+        SELECT DISTINCT CAST(start_at AS DATE), TG_TABLE_NAME, now() AT TIME ZONE 'UTC' FROM old_rows;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO etl_change_log (day, source, logged_at)
+        SELECT DISTINCT CAST(start_at AS DATE), TG_TABLE_NAME, now() AT TIME ZONE 'UTC' FROM new_rows;
+    END IF;
+    RETURN NULL;
+END
+$$
+--;
+DROP TRIGGER IF EXISTS etl_changes_insert ON emr_visit
+--;
+CREATE TRIGGER etl_changes_insert AFTER INSERT ON emr_visit REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+DROP TRIGGER IF EXISTS etl_changes_update ON emr_visit
+--;
+CREATE TRIGGER etl_changes_update AFTER UPDATE ON emr_visit REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+DROP TRIGGER IF EXISTS etl_changes_delete ON emr_visit
+--;
+CREATE TRIGGER etl_changes_delete AFTER DELETE ON emr_visit REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+DROP TRIGGER IF EXISTS etl_changes_truncate ON emr_visit
+--;
+CREATE TRIGGER etl_changes_truncate AFTER TRUNCATE ON emr_visit
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+DROP TRIGGER IF EXISTS etl_changes_insert ON emr_shift
+--;
+CREATE TRIGGER etl_changes_insert AFTER INSERT ON emr_shift REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+DROP TRIGGER IF EXISTS etl_changes_update ON emr_shift
+--;
+CREATE TRIGGER etl_changes_update AFTER UPDATE ON emr_shift REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+DROP TRIGGER IF EXISTS etl_changes_delete ON emr_shift
+--;
+CREATE TRIGGER etl_changes_delete AFTER DELETE ON emr_shift REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+DROP TRIGGER IF EXISTS etl_changes_truncate ON emr_shift
+--;
+CREATE TRIGGER etl_changes_truncate AFTER TRUNCATE ON emr_shift
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
