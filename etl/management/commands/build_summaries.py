@@ -4,7 +4,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from etl.locks import BuildLocked
-from etl.progress import LineProgress, quiet
+from etl.progress import LineProgress, quiet as no_progress
 from etl.services import BuildError, GateFailed, build_sql, build_summaries, plan
 from etl.summaries import SUMMARIES
 
@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 for p in plans:
                     self.stdout.write(p.describe())
             return
-        progress = quiet if quiet else LineProgress(self.stdout.write, self.stdout.isatty())
+        progress = no_progress if quiet else LineProgress(self.stdout.write, self.stdout.isatty())
         report = build_summaries(summaries, full=full, since=since, until=until, wait=wait, trigger=trigger,
                                  progress=progress)
         if not quiet:

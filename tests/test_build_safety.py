@@ -1,0 +1,142 @@
+"""Publish gates, definition changes, the run ledger and --status."""
+import dataclasses
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from sqlalchemy import literal
+
+from etl.models import BuildRun, StaffSummary, SummaryState
+from etl.queries.staff_summary import staff_summary_rows
+from etl.services import GateFailed, build_summaries
+from etl.summaries import registry
+
+from . import handmade
+from .factories import add, summary_rows, ts
+
+
+@pytest.fixture
+def built(emr):
+    handmade.load()
+    build_summaries()
+    return summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS)
+
+
+def replace_definition(monkeypatch, name, rows):
+    changed = dataclasses.replace(registry.SUMMARIES[name], rows=rows)
+    monkeypatch.setitem(registry.SUMMARIES, name, changed)
+
+
+def test_failing_gate_rolls_back_and_is_recorded(built, monkeypatch):
+    # A faulty definition that drops every visit of service 2: the totals no longer reconcile.
+    def faulty(window):
+        query = staff_summary_rows(window)
+        return query.having(query.selected_columns.service_id != 2)
+
+    replace_definition(monkeypatch, "staff_summary", faulty)
+    add("emr_visit", {"id": 50, "patient_id": 1, "location_id": 102, "service_id": 2, "staff_id": 500,
+                      "start_at": ts("2024-03-01 08:00"), "end_at": None, "status": "cancelled",
+                      "updated_at": ts("2024-03-05 00:00")})
+    with pytest.raises(CommandError) as caught:
+        call_command("build_summaries", "--summary", "staff_summary")
+    assert caught.value.returncode == 3
+    assert "publish gate failed" in str(caught.value)
+    # The changed definition means a full rebuild. Raw: 11 completed, 4 cancelled (v5, v13,
+    # v17, v50). `service_id != 2` also drops NULL services: completed 11 - 3 (v11, v12,
+    # v14) - 2 (v9, v10) = 6; cancelled 4 - 3 (v13, v17, v50) = 1.
+    assert str(caught.value) == (
+        "staff_summary: publish gate failed: completed visits: summary has 6, raw rows give 11; "
+        "cancelled visits: summary has 1, raw rows give 4; the previous rows were kept"
+    )
+    # The old rows are intact, and the run says why.
+    assert summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS) == built
+    run = BuildRun.objects.first()
+    assert run.status == "gate_failed"
+    assert "cancelled visits" in run.error
+
+
+def test_duplicate_grain_fails_the_gate(built, monkeypatch):
+    def doubled(window):
+        query = staff_summary_rows(window)
+        return query.union_all(query)
+
+    replace_definition(monkeypatch, "staff_summary", doubled)
+    # PostgreSQL's NULLS NOT DISTINCT constraint or SQLite's unique index refuses the
+    # duplicates before the gate can: either way the build fails and keeps the old rows.
+    with pytest.raises(Exception) as caught:
+        build_summaries(["staff_summary"])
+    assert "staff_summary" in str(caught.value)
+    assert summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS) == built
+
+
+def test_definition_change_rebuilds_that_summary_in_full(built, monkeypatch, capsys):
+    def relabelled(window):
+        query = staff_summary_rows(window)
+        return query.where(literal(1) == 1)  # same rows, different compiled query
+
+    replace_definition(monkeypatch, "staff_summary", relabelled)
+    call_command("build_summaries")
+    out = capsys.readouterr().out
+    assert "staff_summary: full rebuild (its definition changed since the last build)" in out
+    assert "staff_cost_summary: up to date" in out
+    assert summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS) == built
+    state = SummaryState.objects.get(name="staff_summary")
+    assert state.full_built_at == state.built_at
+
+
+def test_ledger_records_each_run(built):
+    add("emr_visit", {"id": 51, "patient_id": 1, "location_id": 102, "service_id": 1, "staff_id": 500,
+                      "start_at": ts("2024-03-02 08:00"), "end_at": ts("2024-03-02 08:10"),
+                      "status": "completed", "updated_at": ts("2024-03-05 00:00")})
+    build_summaries(trigger="schedule")
+    first, second = BuildRun.objects.order_by("id")
+    assert (first.mode, first.status, first.rows_written, first.full_rebuilds) == (
+        "incremental", "succeeded", 11, "staff_summary: never built; staff_cost_summary: never built")
+    assert (second.trigger, second.mode, second.status, second.partitions_rebuilt) == (
+        "schedule", "incremental", "succeeded", 2)
+    # 2024-03-02 had 2 staff_summary rows (now 3) and 1 staff_cost_summary row (now 2)
+    assert (second.rows_deleted, second.rows_written) == (3, 5)
+    assert second.duration_seconds >= 0 and second.finished_at >= second.started_at
+
+
+def test_abandoned_runs_are_marked(built):
+    BuildRun.objects.update(status="running")
+    build_summaries()
+    assert list(BuildRun.objects.order_by("id").values_list("status", flat=True)) == ["abandoned", "succeeded"]
+
+
+def test_status_shows_runs_and_staleness(built):
+    add("emr_visit", {"id": 52, "patient_id": 1, "location_id": 102, "service_id": 1, "staff_id": 500,
+                      "start_at": ts("2024-03-02 08:00"), "end_at": None, "status": "no_show",
+                      "updated_at": ts("2024-03-05 00:00")})
+    out = StringIO()
+    call_command("build_summaries", "--status", stdout=out)
+    text = out.getvalue()
+    assert "succeeded" in text and "incremental" in text
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  staff")}
+    assert " 1  " in lines["staff_summary"]  # one pending day
+    assert "up to date" not in lines["staff_summary"]
+    call_command("build_summaries", "--quiet")
+    out = StringIO()
+    call_command("build_summaries", "--status", stdout=out)
+    assert "up to date" in [l for l in out.getvalue().splitlines() if l.startswith("  staff_summary")][0]
+
+
+def test_quiet_prints_nothing(built, capsys):
+    call_command("build_summaries", "--quiet", "--full")
+    assert capsys.readouterr().out == ""
+
+
+def test_incremental_sql_inlines_the_days(built):
+    add("emr_visit", {"id": 53, "patient_id": 1, "location_id": 102, "service_id": 1, "staff_id": 500,
+                      "start_at": ts("2024-03-02 08:00"), "end_at": None, "status": "no_show",
+                      "updated_at": ts("2024-03-05 00:00")})
+    out = StringIO()
+    call_command("build_summaries", "--sql", stdout=out)
+    script = out.getvalue()
+    assert "2024-03-02 00:00:00" in script and "2024-03-03 00:00:00" in script
+    assert script.count("INSERT INTO") == 2
+
+
+def test_gate_failed_is_importable_from_services():
+    assert issubclass(GateFailed, RuntimeError)
