@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from django.db import DatabaseError, connection, transaction
-from sqlalchemy import and_, delete, false, insert, or_, text
+from sqlalchemy import and_, delete, distinct, false, func, insert, or_, select, text
 from sqlalchemy.sql import Executable
 
 from . import changes, db, gates, ledger
@@ -221,11 +221,14 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 progress(f"{summary.name}", done=number, total=len(pieces))
             gates.check(summary.table, summary.grain, summary.gates, p.window)
             _record_built(p)
+            days = len(p.days) if not p.full else int(
+                db.fetch_scalar(select(func.count(distinct(summary.table.c.day)))) or 0
+            )
     except DatabaseError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BuildError(f"{summary.name}: the database refused the build: {first_line}") from exc
     mode = "full" if p.full else "incremental"
-    return SummaryResult(summary.name, mode, p.full_reason, len(p.days), deleted, written,
+    return SummaryResult(summary.name, mode, p.full_reason, days, deleted, written,
                          time.perf_counter() - started)
 
 

@@ -92,6 +92,8 @@ def test_ledger_records_each_run(built):
     first, second = BuildRun.objects.order_by("id")
     assert (first.mode, first.status, first.rows_written, first.full_rebuilds) == (
         "incremental", "succeeded", 11, "staff_summary: never built; staff_cost_summary: never built")
+    # full rebuilds count the days written: 2 (staff_summary) + 3 (staff_cost_summary)
+    assert first.partitions_rebuilt == 5
     assert (second.trigger, second.mode, second.status, second.partitions_rebuilt) == (
         "schedule", "incremental", "succeeded", 2)
     # 2024-03-02 had 2 staff_summary rows (now 3) and 1 staff_cost_summary row (now 2)

@@ -1,0 +1,43 @@
+"""Read-only admin pages: the summaries and the run ledger are written by builds only."""
+from django.contrib import admin
+
+from .models import BuildRun, StaffCostSummary, StaffSummary, SummaryState
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BuildRun)
+class BuildRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "started_at", "status", "trigger", "mode", "summaries", "partitions_rebuilt",
+                    "rows_deleted", "rows_written", "duration_seconds")
+    list_filter = ("status", "trigger", "mode")
+    search_fields = ("error", "summaries")
+
+
+@admin.register(SummaryState)
+class SummaryStateAdmin(ReadOnlyAdmin):
+    list_display = ("name", "built_at", "full_built_at", "full_reason")
+
+
+@admin.register(StaffSummary)
+class StaffSummaryAdmin(ReadOnlyAdmin):
+    list_display = ("day", "location_id", "service_id", "role_group_id", "role_group_name", "nr_visits",
+                    "nr_patients", "nr_cancelled", "nr_no_show", "visit_minutes")
+    list_filter = ("role_group_name",)
+    date_hierarchy = "day"
+
+
+@admin.register(StaffCostSummary)
+class StaffCostSummaryAdmin(ReadOnlyAdmin):
+    list_display = ("day", "location_id", "role_group_id", "rostered_hours", "staff_cost", "nr_staff",
+                    "nr_visits", "nr_patients", "patients_per_hour", "cost_per_patient")
+    date_hierarchy = "day"
