@@ -8,6 +8,9 @@ DEMO_VISITS ?= 20000
 # (REQUIRE_POSTGRES=1, as CI sets, makes a missing PostgreSQL an error).
 REQUIRE_POSTGRES ?= 0
 TEST_POSTGRES_URL ?=
+# REQUIRE_REDIS=1 (CI) makes the real-worker test fail, not skip, when Redis is down.
+REQUIRE_REDIS ?= 0
+export REQUIRE_REDIS
 
 .PHONY: help install demo test test-sqlite test-postgres bench clean
 

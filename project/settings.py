@@ -7,7 +7,7 @@ the environment:
   database as Django's. When it names another database, the ETL aggregates there and
   streams the summary rows into Django's database.
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``, ``CELERY_BROKER_URL``,
-  ``BUILD_SCHEDULE_SECONDS``, ``LOG_LEVEL``.
+  ``CELERY_RESULT_BACKEND``, ``BUILD_SCHEDULE_SECONDS``, ``LOG_LEVEL``.
 """
 from pathlib import Path
 import os
@@ -82,6 +82,8 @@ STATIC_URL = "static/"
 LOGIN_URL = "/admin/login/"
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/1")
+CELERY_RESULT_EXPIRES = 86400
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {

@@ -1,0 +1,89 @@
+"""Helpers for tests that run real ``manage.py`` and Celery processes against a database
+of their own: a SQLite file, or a fresh PostgreSQL database in the PostgreSQL pass."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg2
+import sqlite3
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ProcessDatabase:
+    def __init__(self, url: str, env: dict):
+        self.url = url
+        self.env = env
+
+    def manage(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                                capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    def start(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def query(self, sql: str) -> list[tuple]:
+        parts = urlparse(self.url)
+        if parts.scheme.startswith("sqlite"):
+            with sqlite3.connect(parts.path) as conn:
+                return conn.execute(sql).fetchall()
+        conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username,
+                                password=parts.password, dbname=parts.path.lstrip("/"))
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchall() if cursor.description else []
+        finally:
+            conn.commit()
+            conn.close()
+
+    def tables(self) -> tuple:
+        """Both summary tables, every column but the surrogate id, in a fixed order."""
+        staff = self.query(
+            "SELECT day, location_id, service_id, role_group_id, role_group_name, nr_visits, nr_patients,"
+            " nr_cancelled, nr_no_show, CAST(visit_minutes * 100 AS INTEGER) FROM staff_summary")
+        cost = self.query(
+            "SELECT day, location_id, role_group_id, CAST(rostered_hours * 10000 AS INTEGER),"
+            " CAST(staff_cost * 100 AS INTEGER), nr_staff, nr_visits, nr_patients FROM staff_cost_summary")
+        key = lambda row: tuple((v is not None, str(v)) for v in row)  # noqa: E731
+        return sorted(staff, key=key), sorted(cost, key=key)
+
+
+def wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 120) -> str:
+    """Read the process's output until a line contains ``needle``; return that line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if needle in line:
+            return line
+        if not line and process.poll() is not None:
+            raise AssertionError(f"process ended before printing {needle!r}: {process.stderr.read()}")
+    raise AssertionError(f"no {needle!r} within {timeout} s")
+
+
+def make_database(tmp_path: Path, vendor: str) -> tuple[str, callable]:
+    """(url, drop) for an empty database of the given vendor."""
+    if vendor == "sqlite":
+        return f"sqlite:///{tmp_path / 'proc.sqlite3'}", lambda: None
+    server = urlparse(os.environ["TEST_POSTGRES_URL"])
+    name = f"emr_proc_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(host=server.hostname, port=server.port or 5432, user=server.username,
+                             password=server.password, dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    return server._replace(path=f"/{name}").geturl(), drop
