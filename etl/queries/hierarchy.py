@@ -11,12 +11,13 @@ is NULL. Dirty input is expected:
 """
 from __future__ import annotations
 
-from sqlalchemy import Table, func, literal, select
+from sqlalchemy import FromClause, func, literal, select
 from sqlalchemy.sql.selectable import CTE
 
 
-def top_ancestors(tree: Table, name: str) -> CTE:
-    """Rows (``node_id``, ``top_id``): each node of ``tree`` that has a top, and its top.
+def top_ancestors(tree: FromClause, name: str) -> CTE:
+    """Rows (``node_id``, ``top_id``): each node of ``tree`` (a table or any selectable with
+    ``id`` and ``parent_id``) that has a top, and its top.
 
     Nodes without a top (missing ancestor, loop) are absent: callers outer-join to this
     CTE and read a NULL top for them.
