@@ -7,6 +7,7 @@ from django.db.models import Count, Min
 
 from . import changes, ledger
 from .models import BuildRun, PendingDay, SummaryState
+from .quality import check_emr, report_lines
 from .summaries import SUMMARIES
 
 
@@ -55,4 +56,7 @@ def status_lines(runs: int = 10) -> list[str]:
         if state and state.full_reason:
             stale += f" (next build is full: {state.full_reason})"
         lines.append(f"  {name:20} {built:19} {full:19} {days:>12}  {stale}")
+    lines.append("raw data quality (manage.py check_emr for example ids):")
+    report = check_emr(examples=0)
+    lines += [f"  {line}" for line in report_lines(report) if not line.lstrip().startswith("values:")]
     return lines
