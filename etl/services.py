@@ -291,7 +291,11 @@ def build_summaries(
                 raise BuildError(f"build failed: {exc}") from exc
             ledger.finish(run, "succeeded", **_totals(results))
     except BuildLocked as exc:
-        ledger.record_locked(trigger, mode, chosen, str(exc))
+        try:
+            ledger.record_locked(trigger, mode, chosen, str(exc))
+        except DatabaseError:
+            # SQLite: the running build holds the only write lock; the refusal still stands.
+            pass
         raise
     return BuildReport(tuple(results), time.perf_counter() - started, run.pk)
 

@@ -69,6 +69,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     ),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL: readers keep reading the last committed summaries while a build writes; wait
+    # up to 20 s for the write lock instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+    )
 # None means "the same database as Django's default".
 EMR_DATABASE_URL = os.environ.get("EMR_DATABASE_URL") or None
 

@@ -2,14 +2,14 @@
 location, role group) — CONTRACT 2.
 
 Layers: ``staff_groups`` → ``shifts_by_group`` and ``visits_by_group`` → ``matched`` (their
-full outer join: idle rostered staff and unrostered work both appear) → ``rounded`` →
-final ratios. Money is summed in cent-seconds and rounded once, exactly.
+full outer join, in its portable form: idle rostered staff and unrostered work both
+appear) → ``rounded`` → final ratios. Money is summed in cent-seconds and rounded once, exactly.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import Select, case, distinct, func, literal, select, union_all
 from sqlalchemy.sql.selectable import CTE
 
 from ..dates import DateRange
@@ -68,29 +68,37 @@ def visits_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
 
 
 def matched(shifts: CTE, visits: CTE) -> CTE:
-    """Full outer join of shifts and visits on (day, location, role group), NULL group
-    matching NULL group. The group key is split into ``IS NULL`` and ``COALESCE(id, 0)``
-    so it stays exact (no sentinel id) and hash-joinable, which a FULL JOIN needs on
-    PostgreSQL (``IS NOT DISTINCT FROM`` is not)."""
-    on = (
-        (shifts.c.day == visits.c.day)
-        & (shifts.c.location_id == visits.c.location_id)
-        & (func.coalesce(shifts.c.role_group_id, 0) == func.coalesce(visits.c.role_group_id, 0))
-        & (shifts.c.role_group_id.is_(None) == visits.c.role_group_id.is_(None))
-    )
+    """Shifts and visits matched on (day, location, role group): the full outer join of
+    the two, written as its portable equivalent — both sides stacked with zeros for the
+    other side's measures (``UNION ALL``), then summed per key. GROUP BY puts NULL with
+    NULL, so role group NULL matches itself with no sentinel; and where SQLite plans a
+    FULL JOIN of two derived tables as a nested loop (16 s for 60,000 visits, measured),
+    this is one sort on both databases."""
+    zero = literal(0)
+    stacked = union_all(
+        select(
+            shifts.c.day, shifts.c.location_id, shifts.c.role_group_id,
+            shifts.c.rostered_seconds, shifts.c.cost_cent_seconds, shifts.c.nr_staff,
+            zero.label("nr_visits"), zero.label("nr_patients"),
+        ),
+        select(
+            visits.c.day, visits.c.location_id, visits.c.role_group_id,
+            zero, zero, zero, visits.c.nr_visits, visits.c.nr_patients,
+        ),
+    ).subquery("shifts_and_visits")
     return (
         select(
-            func.coalesce(shifts.c.day, visits.c.day).label("day"),
-            func.coalesce(shifts.c.location_id, visits.c.location_id).label("location_id"),
-            func.coalesce(shifts.c.role_group_id, visits.c.role_group_id).label("role_group_id"),
-            # A side the join did not find contributes zero, not NULL.
-            func.coalesce(shifts.c.rostered_seconds, 0).label("rostered_seconds"),
-            func.coalesce(shifts.c.cost_cent_seconds, 0).label("cost_cent_seconds"),
-            func.coalesce(shifts.c.nr_staff, 0).label("nr_staff"),
-            func.coalesce(visits.c.nr_visits, 0).label("nr_visits"),
-            func.coalesce(visits.c.nr_patients, 0).label("nr_patients"),
+            stacked.c.day,
+            stacked.c.location_id,
+            stacked.c.role_group_id,
+            # Each key has at most one row from each side: the sums just join them.
+            func.sum(stacked.c.rostered_seconds).label("rostered_seconds"),
+            func.sum(stacked.c.cost_cent_seconds).label("cost_cent_seconds"),
+            func.sum(stacked.c.nr_staff).label("nr_staff"),
+            func.sum(stacked.c.nr_visits).label("nr_visits"),
+            func.sum(stacked.c.nr_patients).label("nr_patients"),
         )
-        .select_from(shifts.join(visits, on, full=True))
+        .group_by(stacked.c.day, stacked.c.location_id, stacked.c.role_group_id)
         .cte("matched")
     )
 

@@ -2,6 +2,7 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from etl.locks import BuildLocked
 from etl.progress import LineProgress, quiet as no_progress
@@ -53,6 +54,9 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}; the previous rows were kept", returncode=EXIT_GATE_FAILED) from exc
         except BuildError as exc:
             raise CommandError(str(exc)) from exc
+        except DatabaseError as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CommandError(f"database error: {first_line}") from exc
 
     def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool, **_):
         if status:
