@@ -30,6 +30,8 @@ class LineProgress:
         if done is None or total is None:
             self.write(message)
             return
+        if total <= 1:
+            return  # a one-step job needs no bar
         filled = int(self.WIDTH * done / total) if total else self.WIDTH
         bar = f"{message} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
         if self.is_terminal:
