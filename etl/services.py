@@ -23,7 +23,7 @@ from django.db import DatabaseError, connection, transaction
 from sqlalchemy import and_, delete, distinct, false, func, insert, or_, select, text
 from sqlalchemy.sql import Executable
 
-from . import changes, db, gates, ledger
+from . import changes, db, fastload, gates, ledger
 from .dates import DateRange
 from .locks import BuildLocked, build_lock
 from .plan import SummaryPlan, plan_summary
@@ -124,12 +124,23 @@ def statement_windows(window: Sequence[DateRange] | None) -> list[Sequence[DateR
     return [pieces[i:i + RANGES_PER_STATEMENT] for i in range(0, len(pieces), RANGES_PER_STATEMENT)]
 
 
+def _bulk_load(window: Sequence[DateRange] | None) -> bool:
+    """A full rebuild on PostgreSQL, in the same database: load it as a bulk load."""
+    return window is None and db.vendor() == "postgresql" and db.emr_engine() is None
+
+
 def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None) -> list[Executable]:
-    """Delete and re-insert ``summary``'s rows for ``window`` (None: all days)."""
+    """Delete and re-insert ``summary``'s rows for ``window`` (None: all days). A full
+    rebuild on PostgreSQL is a bulk load instead (:mod:`etl.fastload`)."""
+    add = insert(summary.table).from_select(summary.columns, summary.rows(window))
+    if _bulk_load(window):
+        drop, create = fastload.index_ddl(summary.model_label)
+        name = summary.table.name
+        return [fastload.truncate(name), *drop, add, *create, fastload.analyze(name)]
     remove = delete(summary.table)
     if window is not None:
         remove = remove.where(_day_predicate(summary, window))
-    return [remove, insert(summary.table).from_select(summary.columns, summary.rows(window))]
+    return [remove, add]
 
 
 def build_sql(
@@ -151,7 +162,9 @@ def build_sql(
             parts.append("-- up to date: nothing to rebuild")
             continue
         if separate:
-            remove, _ = rebuild_statements(summary, win)
+            remove = delete(summary.table)
+            if win is not None:
+                remove = remove.where(_day_predicate(summary, win))
             parts.append(f"-- on the EMR database ({emr_vendor}): the rows to write")
             parts.append(db.literal_sql(summary.rows(win), emr_vendor) + ";")
             parts.append(f"-- on Django's database ({django_vendor}), in one transaction: delete, then"
@@ -168,12 +181,23 @@ def build_sql(
 # --- one summary ------------------------------------------------------------------------
 
 def _write_same_database(summary: Summary, window) -> tuple[int, int]:
-    remove, add = rebuild_statements(summary, window)
-    return db.execute(remove), db.execute(add)
+    """Run the rebuild statements; (rows deleted, rows inserted)."""
+    deleted = written = 0
+    if _bulk_load(window):  # TRUNCATE reports no row count: count what it replaces
+        deleted = int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
+    for stmt in rebuild_statements(summary, window):
+        count = db.execute(stmt)
+        if getattr(stmt, "is_insert", False):
+            written = count
+        elif getattr(stmt, "is_delete", False):
+            deleted = count
+    return deleted, written
 
 
 def _write_streamed(summary: Summary, window) -> tuple[int, int]:
-    remove, _ = rebuild_statements(summary, window)
+    remove = delete(summary.table)
+    if window is not None:
+        remove = remove.where(_day_predicate(summary, window))
     deleted, written = db.execute(remove), 0
     add = insert(summary.table)
     for batch in db.emr_stream(summary.rows(window), STREAM_BATCH_ROWS):
