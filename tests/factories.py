@@ -31,3 +31,13 @@ def summary_rows(model, fields: list[str]) -> list[tuple]:
     ``None`` sorting first so the order is the same on every backend."""
     rows = list(model.objects.values_list(*fields))
     return sorted(rows, key=lambda row: tuple((v is not None, v) for v in row))
+
+
+def visit(id_, day: str, status: str = "completed", staff=500, patient=2000, location=102, service=1,
+          start: str = "10:00", end: str | None = "10:30", updated: str = "2024-03-05") -> dict:
+    """A raw visit row on ``day`` (YYYY-MM-DD); ``end=None`` gives a NULL end_at."""
+    return {
+        "id": id_, "patient_id": patient, "location_id": location, "service_id": service, "staff_id": staff,
+        "start_at": ts(f"{day} {start}"), "end_at": ts(f"{day} {end}") if end else None, "status": status,
+        "updated_at": ts(f"{updated} 00:00"),
+    }

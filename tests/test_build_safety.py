@@ -12,7 +12,7 @@ from etl.services import GateFailed, build_summaries
 from etl.summaries import registry
 
 from . import handmade
-from .factories import add, summary_rows, ts
+from .factories import add, summary_rows, visit
 
 
 @pytest.fixture
@@ -34,9 +34,7 @@ def test_failing_gate_rolls_back_and_is_recorded(built, monkeypatch):
         return query.having(query.selected_columns.service_id != 2)
 
     replace_definition(monkeypatch, "staff_summary", faulty)
-    add("emr_visit", {"id": 50, "patient_id": 1, "location_id": 102, "service_id": 2, "staff_id": 500,
-                      "start_at": ts("2024-03-01 08:00"), "end_at": None, "status": "cancelled",
-                      "updated_at": ts("2024-03-05 00:00")})
+    add("emr_visit", visit(50, "2024-03-01", "cancelled", patient=1, service=2, start="08:00", end=None))
     with pytest.raises(CommandError) as caught:
         call_command("build_summaries", "--summary", "staff_summary")
     assert caught.value.returncode == 3
@@ -85,9 +83,7 @@ def test_definition_change_rebuilds_that_summary_in_full(built, monkeypatch, cap
 
 
 def test_ledger_records_each_run(built):
-    add("emr_visit", {"id": 51, "patient_id": 1, "location_id": 102, "service_id": 1, "staff_id": 500,
-                      "start_at": ts("2024-03-02 08:00"), "end_at": ts("2024-03-02 08:10"),
-                      "status": "completed", "updated_at": ts("2024-03-05 00:00")})
+    add("emr_visit", visit(51, "2024-03-02", patient=1, start="08:00", end="08:10"))
     build_summaries(trigger="schedule")
     first, second = BuildRun.objects.order_by("id")
     assert (first.mode, first.status, first.rows_written, first.full_rebuilds) == (
@@ -108,9 +104,7 @@ def test_abandoned_runs_are_marked(built):
 
 
 def test_status_shows_runs_and_staleness(built):
-    add("emr_visit", {"id": 52, "patient_id": 1, "location_id": 102, "service_id": 1, "staff_id": 500,
-                      "start_at": ts("2024-03-02 08:00"), "end_at": None, "status": "no_show",
-                      "updated_at": ts("2024-03-05 00:00")})
+    add("emr_visit", visit(52, "2024-03-02", "no_show", patient=1, start="08:00", end=None))
     out = StringIO()
     call_command("build_summaries", "--status", stdout=out)
     text = out.getvalue()
@@ -133,9 +127,7 @@ def test_quiet_prints_nothing(built, capsys):
 
 
 def test_incremental_sql_inlines_the_days(built):
-    add("emr_visit", {"id": 53, "patient_id": 1, "location_id": 102, "service_id": 1, "staff_id": 500,
-                      "start_at": ts("2024-03-02 08:00"), "end_at": None, "status": "no_show",
-                      "updated_at": ts("2024-03-05 00:00")})
+    add("emr_visit", visit(53, "2024-03-02", "no_show", patient=1, start="08:00", end=None))
     out = StringIO()
     call_command("build_summaries", "--sql", stdout=out)
     script = out.getvalue()

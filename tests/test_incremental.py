@@ -13,7 +13,7 @@ from etl.services import build_summaries, plan
 from etl.tables import raw
 
 from . import handmade
-from .factories import add, summary_rows, ts
+from .factories import add, summary_rows, ts, visit
 
 
 def tables():
@@ -50,14 +50,6 @@ def built(emr):
     handmade.load()
     build_summaries()
     return tables()
-
-
-def visit(id_, day, status="completed", staff=500, patient=2000, location=102, service=1, updated="2024-03-05"):
-    return {
-        "id": id_, "patient_id": patient, "location_id": location, "service_id": service, "staff_id": staff,
-        "start_at": ts(f"{day} 10:00"), "end_at": ts(f"{day} 10:30"), "status": status,
-        "updated_at": ts(f"{updated} 00:00"),
-    }
 
 
 def test_insert_far_in_the_past(built):

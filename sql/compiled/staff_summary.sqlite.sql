@@ -1,0 +1,21 @@
+-- staff_summary (sqlite): visits per day, location, service and role group
+-- Written by `manage.py compile_sql`; do not edit.
+WITH RECURSIVE role_groups_walk(node_id, ancestor_id, ancestor_parent_id, depth) AS 
+(SELECT emr_role.id AS node_id, emr_role.id AS ancestor_id, emr_role.parent_id AS ancestor_parent_id, 0 AS depth 
+FROM emr_role UNION ALL SELECT role_groups_walk.node_id AS node_id, role_groups_parent.id AS id, role_groups_parent.parent_id AS parent_id, role_groups_walk.depth + 1 AS anon_1 
+FROM role_groups_walk JOIN emr_role AS role_groups_parent ON role_groups_parent.id = role_groups_walk.ancestor_parent_id 
+WHERE role_groups_walk.depth < (SELECT count(*) AS count_1 
+FROM emr_role)), 
+role_groups AS 
+(SELECT role_groups_walk.node_id AS node_id, role_groups_walk.ancestor_id AS top_id 
+FROM role_groups_walk 
+WHERE role_groups_walk.ancestor_parent_id IS NULL), 
+staff_groups AS 
+(SELECT emr_staff.id AS staff_id, role_groups.top_id AS role_group_id, group_role.name AS role_group_name, CAST(round(emr_staff.hourly_cost * 100) AS BIGINT) AS hourly_cost_cents 
+FROM emr_staff LEFT OUTER JOIN role_groups ON role_groups.node_id = emr_staff.role_id LEFT OUTER JOIN emr_role AS group_role ON group_role.id = role_groups.top_id), 
+counted_visits AS 
+(SELECT DATE(emr_visit.start_at) AS day, emr_visit.location_id AS location_id, emr_visit.service_id AS service_id, staff_groups.role_group_id AS role_group_id, staff_groups.role_group_name AS role_group_name, emr_visit.patient_id AS patient_id, emr_visit.status AS status, CASE WHEN (emr_visit.status = 'completed' AND emr_visit.end_at IS NOT NULL AND emr_visit.end_at >= emr_visit.start_at) THEN (CAST(strftime('%s', emr_visit.end_at) AS INTEGER) - CAST(strftime('%s', emr_visit.start_at) AS INTEGER)) END AS valid_seconds 
+FROM emr_visit LEFT OUTER JOIN staff_groups ON staff_groups.staff_id = emr_visit.staff_id 
+WHERE emr_visit.status IN ('completed', 'cancelled', 'no_show'))
+ SELECT counted_visits.day, counted_visits.location_id, counted_visits.service_id, counted_visits.role_group_id, counted_visits.role_group_name, count(*) FILTER (WHERE counted_visits.status = 'completed') AS nr_visits, count(DISTINCT counted_visits.patient_id) FILTER (WHERE counted_visits.status = 'completed') AS nr_patients, count(*) FILTER (WHERE counted_visits.status = 'cancelled') AS nr_cancelled, count(*) FILTER (WHERE counted_visits.status = 'no_show') AS nr_no_show, ((((CAST(coalesce(sum(counted_visits.valid_seconds), 0) * 100 AS INTEGER) * 2 + (60)) / (2 * (60)))) / 100.0) AS visit_minutes 
+FROM counted_visits GROUP BY counted_visits.day, counted_visits.location_id, counted_visits.service_id, counted_visits.role_group_id, counted_visits.role_group_name;
