@@ -17,17 +17,19 @@ Connection story (design "compile, then run on Django's cursor"):
   computed dates). Summary tables are read through Django models, which convert.
 - When ``EMR_DATABASE_URL`` names another database, the raw side gets a real SQLAlchemy
   engine of its own (``pool_pre_ping``, ``pool_recycle``), created on first use and kept
-  per URL; see :func:`emr_engine`.
+  per URL; see :func:`emr_engine`. :func:`emr_session` gives loaders one transaction on the
+  raw tables wherever they live, with the driver's cursor for bulk paths such as COPY.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql import ClauseElement
 
 DEFAULT_ALIAS = "default"
@@ -189,3 +191,57 @@ def emr_stream(stmt: ClauseElement, batch_size: int) -> Iterator[list[tuple]]:
         result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
         for partition in result.partitions(batch_size):
             yield [tuple(row) for row in partition]
+
+
+class EmrSession:
+    """One open transaction on the raw EMR database (see :func:`emr_session`)."""
+
+    def __init__(self, dialect: Dialect, conn: Connection | None):
+        self.dialect = dialect
+        self.vendor = dialect.name
+        self._conn = conn
+
+    def execute(self, stmt: ClauseElement) -> int:
+        if self._conn is None:
+            return execute(stmt)
+        return self._conn.execute(stmt).rowcount
+
+    def execute_many(self, stmt: ClauseElement, rows: Sequence[dict]) -> None:
+        if self._conn is None:
+            execute_many(stmt, rows)
+        elif rows:
+            self._conn.execute(stmt, list(rows))
+
+    def fetch_all(self, stmt: ClauseElement) -> list[tuple]:
+        if self._conn is None:
+            return fetch_all(stmt)
+        return [tuple(row) for row in self._conn.execute(stmt)]
+
+    @contextmanager
+    def dbapi_cursor(self) -> Iterator[Any]:
+        """The driver's cursor inside this transaction, for bulk paths SQLAlchemy has no
+        construct for (``copy_expert``, ``executemany`` of precompiled rows). Statements
+        for it are compiled for :attr:`dialect`."""
+        if self._conn is None:
+            with connections[DEFAULT_ALIAS].cursor() as wrapper:
+                yield wrapper.cursor  # psycopg2's cursor; Django's SQLite cursor (format style)
+            return
+        cursor = self._conn.connection.dbapi_connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+
+@contextmanager
+def emr_session() -> Iterator[EmrSession]:
+    """One transaction on the raw EMR database: Django's ``atomic()`` when the raw tables
+    are in Django's database, else one connection of the EMR engine. Committed when the
+    block ends normally, rolled back when it raises."""
+    engine = emr_engine()
+    if engine is None:
+        with transaction.atomic(using=DEFAULT_ALIAS):
+            yield EmrSession(dialect_for(DEFAULT_ALIAS), None)
+        return
+    with engine.begin() as conn:
+        yield EmrSession(engine.dialect, conn)

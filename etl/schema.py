@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from . import db
-from .tables import CHANGE_LOG, RAW_TABLE_NAMES, raw, schema_statements
+from .tables import CHANGE_LOG, RAW_TABLE_NAMES, SYNTHEA_ID_MAP, raw, schema_statements
 
 TRIGGER_DIR = Path(__file__).resolve().parent.parent / "sql" / "triggers"
 
@@ -32,6 +32,7 @@ def _ddl(drop: bool) -> tuple[list, list[str]]:
     if drop:
         elements += [DropTable(raw(name), if_exists=True) for name in RAW_TABLE_NAMES]
         elements.append(DropTable(CHANGE_LOG, if_exists=True))
+        elements.append(DropTable(SYNTHEA_ID_MAP, if_exists=True))
     return elements, schema_statements()
 
 

@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Float, Index, Integer, MetaData, Numeric, String, Table, Text, create_engine,
+    BigInteger, Boolean, Column, Float, Index, Integer, MetaData, Numeric, PrimaryKeyConstraint, String, Table, Text,
+    create_engine,
 )
 from sqlalchemy import types as satypes
 
@@ -88,6 +89,17 @@ CHANGE_LOG = Table(
     Index("etl_change_log_day", "day"),
 )
 """Days whose raw visits or shifts changed, written by the triggers in sql/triggers/."""
+
+SYNTHEA_ID_MAP = Table(
+    "synthea_id_map", _etl_metadata,
+    Column("kind", String(20), nullable=False),
+    Column("uuid", String(64), nullable=False),
+    Column("id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("kind", "uuid"),
+)
+"""Synthea ids (UUIDs) → the raw tables' integer ids, kept by ``import_synthea``. It means
+something only together with the raw rows: ``init_emr --drop`` and ``generate_emr``,
+which replace those rows, drop it too."""
 
 
 # --- summary tables, from the Django models ---------------------------------------------

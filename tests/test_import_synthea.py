@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import re
 import tracemalloc
+from io import StringIO
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -169,7 +170,7 @@ def test_incremental_build_after_a_newer_export_equals_a_full_build(synthea, tmp
     assert incremental == sorted(StaffSummary.objects.values_list(*fields), key=repr)
 
 
-def test_ids_stay_clear_of_other_rows_and_survive_dropped_tables(synthea):
+def test_ids_stay_clear_of_other_rows_and_go_with_dropped_tables(synthea):
     add("emr_visit", {"id": 5000, "patient_id": 1, "location_id": 1, "start_at": dt.datetime(2024, 1, 1),
                       "status": "completed", "updated_at": dt.datetime(2024, 1, 1)})
     add("emr_service", {"id": 77, "code": "ambulatory:185345009", "name": "Symptom visit"})
@@ -178,10 +179,15 @@ def test_ids_stay_clear_of_other_rows_and_survive_dropped_tables(synthea):
     assert min(visit_ids.values()) == 5001 and count("emr_visit") == 605
     assert ids("service")["ambulatory:185345009"] == 77
     assert count("emr_service") == 28
+    # Dropping the raw tables drops the map with them: a new import starts afresh at 1.
     init_emr(drop=True)
+    assert not map_exists()
     report = import_synthea(fx.require_sample(), NY)
     assert report.stats("encounters.csv").inserted == 604
-    assert ids("visit") == visit_ids
+    assert sorted(ids("visit").values()) == list(range(1, 605))
+    # generate_emr replaces the raw rows, and forgets the imported ids too.
+    call_command("generate_emr", "--visits", "50", "--days", "5", "--clinics", "1", stdout=StringIO())
+    assert not map_exists()
 
 
 # --- summaries built from the sample, against the CSV ------------------------------

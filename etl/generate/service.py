@@ -87,6 +87,7 @@ def generate_emr(
     with raw_writer() as writer:
         for table in tables:
             writer.clear(table)
+        writer.forget_imported_ids()
         report(f"cleared {len(tables)} raw tables")
         for name, rows in emr_rows(spec, chunk_rows):
             writer.write(raw(name), rows)

@@ -6,9 +6,9 @@ SQLite one ``executemany`` of the INSERT compiled from the SQLAlchemy Table. Tab
 column names always come from the Table objects, quoted by the dialect; values never
 become SQL text.
 
-When the raw tables are in Django's database the writes run on Django's connection
-inside ``transaction.atomic()``; otherwise on a DBAPI connection of the EMR engine that
-is committed at the end, or rolled back on any error.
+The writes run in one :func:`etl.db.emr_session`: Django's connection inside
+``atomic()``, or one connection of the EMR engine, committed at the end or rolled back on
+any error.
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import io
 from contextlib import contextmanager
 from typing import Any, Iterator, Protocol, Sequence
 
-from django.db import connections, transaction
 from sqlalchemy import Numeric, delete, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.schema import Table
+from sqlalchemy.schema import DropTable, Table
 
 from .. import db
+from ..tables import SYNTHEA_ID_MAP
 
 NULL = "\\N"
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -30,17 +30,11 @@ COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 class RawWriter(Protocol):
     def clear(self, table: Table) -> None: ...
 
+    def forget_imported_ids(self) -> None: ...
+
     def write(self, table: Table, rows: Sequence[tuple]) -> None: ...
 
     def finish(self, tables: Sequence[Table]) -> None: ...
-
-
-def _run(cursor: Any, dialect: Dialect, stmt) -> None:
-    sql, params = db.compile_statement(stmt, dialect)
-    if params:
-        cursor.execute(sql, params)
-    else:
-        cursor.execute(sql)
 
 
 def copy_text(rows: Sequence[tuple], width: int) -> str:
@@ -59,13 +53,17 @@ def copy_text(rows: Sequence[tuple], width: int) -> str:
 class CopyWriter:
     """PostgreSQL: ``COPY`` each chunk from an in-memory text buffer."""
 
-    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+    def __init__(self, session: db.EmrSession, cursor: Any) -> None:
         if not hasattr(cursor, "copy_expert"):
             raise db.UnsupportedDatabase("generate_emr needs psycopg2 (cursor.copy_expert) on PostgreSQL")
-        self.cursor, self.dialect = cursor, dialect
+        self.session, self.cursor, self.dialect = session, cursor, session.dialect
 
     def clear(self, table: Table) -> None:
-        _run(self.cursor, self.dialect, delete(table))
+        self.session.execute(delete(table))
+
+    def forget_imported_ids(self) -> None:
+        """The Synthea id map describes rows that are gone: drop it with them."""
+        self.session.execute(DropTable(SYNTHEA_ID_MAP, if_exists=True))
 
     def write(self, table: Table, rows: Sequence[tuple]) -> None:
         quote = self.dialect.identifier_preparer
@@ -83,11 +81,15 @@ class CopyWriter:
 class InsertWriter:
     """SQLite: ``executemany`` of the Table's compiled INSERT for each chunk."""
 
-    def __init__(self, cursor: Any, dialect: Dialect) -> None:
-        self.cursor, self.dialect = cursor, dialect
+    def __init__(self, session: db.EmrSession, cursor: Any) -> None:
+        self.session, self.cursor, self.dialect = session, cursor, session.dialect
 
     def clear(self, table: Table) -> None:
-        _run(self.cursor, self.dialect, delete(table))
+        self.session.execute(delete(table))
+
+    def forget_imported_ids(self) -> None:
+        """The Synthea id map describes rows that are gone: drop it with them."""
+        self.session.execute(DropTable(SYNTHEA_ID_MAP, if_exists=True))
 
     def write(self, table: Table, rows: Sequence[tuple]) -> None:
         names = [c.name for c in table.columns]
@@ -112,35 +114,17 @@ def _decimals_as_text(row: tuple, positions: list[int]) -> tuple:
     return tuple(values)
 
 
-def _writer(cursor: Any, dialect: Dialect) -> RawWriter:
-    if dialect.name == "postgresql":
-        return CopyWriter(cursor, dialect)
-    if dialect.name == "sqlite":
-        return InsertWriter(cursor, dialect)
-    raise db.UnsupportedDatabase(f"generate_emr supports PostgreSQL and SQLite, not {dialect.name}")
+def _writer(session: db.EmrSession, cursor: Any) -> RawWriter:
+    if session.vendor == "postgresql":
+        return CopyWriter(session, cursor)
+    if session.vendor == "sqlite":
+        return InsertWriter(session, cursor)
+    raise db.UnsupportedDatabase(f"generate_emr supports PostgreSQL and SQLite, not {session.vendor}")
 
 
 @contextmanager
 def raw_writer() -> Iterator[RawWriter]:
     """A writer on the EMR database inside one transaction: committed when the block
     ends normally, rolled back when it raises."""
-    engine = db.emr_engine()
-    if engine is None:
-        connection = connections[db.DEFAULT_ALIAS]
-        with transaction.atomic(using=db.DEFAULT_ALIAS), connection.cursor() as cursor:
-            dialect = db.dialect_for(db.DEFAULT_ALIAS)
-            # COPY needs the driver's own cursor; Django's wrapper only has execute*.
-            yield _writer(cursor.cursor if dialect.name == "postgresql" else cursor, dialect)
-        return
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if engine.dialect.name == "sqlite":
-            cursor.execute("BEGIN")
-        yield _writer(cursor, engine.dialect)
-        raw.commit()
-    except BaseException:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()
+    with db.emr_session() as session, session.dbapi_cursor() as cursor:
+        yield _writer(session, cursor)

@@ -17,21 +17,15 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable, Mapping
 
-from sqlalchemy import BigInteger, Column, MetaData, PrimaryKeyConstraint, String, Table, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.schema import CreateTable
 
-from ..tables import raw
-from .store import Store
+from ..tables import SYNTHEA_ID_MAP, raw
+from .store import Store, insert_many
 
 MAX_KEY = 64
 
-ID_MAP = Table(
-    "synthea_id_map", MetaData(),
-    Column("kind", String(20), nullable=False),
-    Column("uuid", String(MAX_KEY), nullable=False),
-    Column("id", BigInteger, nullable=False),
-    PrimaryKeyConstraint("kind", "uuid"),
-)
+ID_MAP = SYNTHEA_ID_MAP
 
 KIND_TABLES: Mapping[str, str] = {
     "location": "emr_location", "role": "emr_role", "staff": "emr_staff",
@@ -83,7 +77,7 @@ class IdMap:
             missing = [key for key in missing if key not in adopted]
         for key in missing:
             new_rows.append({"kind": kind, "uuid": key, "id": self._allocate(kind)})
-        self._store.insert_many(ID_MAP, new_rows)
+        insert_many(self._store, ID_MAP, new_rows)
         found.update((row["uuid"], row["id"]) for row in new_rows)
         return {key: int(found[key]) for key in wanted}
 

@@ -29,7 +29,8 @@ from ..schema import missing_raw_tables
 from . import loaders, mapping, reader
 from .idmap import KIND_TABLES, ensure_table
 from .report import DerivedStats, FileStats, ImportReport, Rejection, SyntheaImportError
-from .store import Outcome, emr_transaction
+from .. import db
+from .store import Outcome
 
 BATCH_ROWS = 2000
 PROGRESS_ROWS = 100_000
@@ -142,7 +143,7 @@ def import_synthea(
     # updated_at is a raw timestamp like the others: wall-clock time in the clinics' zone.
     now = dt.datetime.now(zone).replace(tzinfo=None, microsecond=0)
     try:
-        with emr_transaction() as store:
+        with db.emr_session() as store:
             ensure_table(store)
             run = loaders.Run(store, now)
             files = [_PartImport(run, name, part, options)()

@@ -1,97 +1,43 @@
 """Where an import writes: one transaction on the EMR database, and set-based upserts.
 
-The raw tables live either in Django's database (``db.emr_engine()`` is None: statements
-go through the bridge in ``etl.db``, inside ``transaction.atomic()``) or in the database
-of ``EMR_DATABASE_URL`` (one ``engine.begin()`` connection). Both are wrapped as a
-:class:`Store`, so the importer runs the same statements, in one transaction either way:
-a failed import leaves the previous raw data as it was.
+The import runs in one :func:`etl.db.emr_session` (Django's ``atomic()``, or one
+connection of the EMR engine when the raw tables live elsewhere), so a failed import
+leaves the previous raw data as it was.
 """
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Insert, Table, Update, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
 
 from .. import db
 from ..types import timestamp_text
 
 
-class Store(Protocol):
-    vendor: str
-
-    def execute(self, stmt: ClauseElement) -> int: ...
-
-    def execute_many(self, stmt: ClauseElement, rows: Sequence[dict]) -> None: ...
-
-    def insert_many(self, table: Table, rows: Sequence[dict]) -> None: ...
-
-    def update_many(self, table: Table, rows: Sequence[dict]) -> None: ...
-
-    def fetch_all(self, stmt: ClauseElement) -> list[tuple]: ...
+Store = db.EmrSession
 
 
-class DjangoStore:
-    """The raw tables are in Django's database: run on its connection via the bridge."""
-
-    def __init__(self) -> None:
-        self.vendor = db.vendor()
-
-    def execute(self, stmt: ClauseElement) -> int:
-        return db.execute(stmt)
-
-    def execute_many(self, stmt: ClauseElement, rows: Sequence[dict]) -> None:
-        db.execute_many(stmt, rows)
-
-    def fetch_all(self, stmt: ClauseElement) -> list[tuple]:
-        return db.fetch_all(stmt)
-
-    def insert_many(self, table: Table, rows: Sequence[dict]) -> None:
-        """On PostgreSQL one ``INSERT ... SELECT FROM unnest(<one array per column>)``:
-        psycopg2's executemany makes a round trip per row, and a multi-row VALUES costs
-        SQLAlchemy a bind parameter per value to compile. SQLite runs in-process, where
-        executemany is the fast way."""
-        if self.vendor == "postgresql" and rows:
-            db.execute(unnest_insert(table, rows))
-        else:
-            db.execute_many(insert(table), rows)
-
-    def update_many(self, table: Table, rows: Sequence[dict]) -> None:
-        """Rows of values keyed by ``b_id``; on PostgreSQL one ``UPDATE ... FROM unnest``."""
-        if self.vendor == "postgresql" and rows:
-            db.execute(unnest_update(table, rows))
-        else:
-            db.execute_many(update(table).where(table.c.id == bindparam("b_id")), rows)
+def insert_many(store: Store, table: Table, rows: Sequence[dict]) -> None:
+    """On PostgreSQL in Django's database one ``INSERT ... SELECT FROM unnest(<one array per
+    column>)``: psycopg2's executemany makes a round trip per row, and a multi-row VALUES
+    costs SQLAlchemy a bind parameter per value to compile. Elsewhere executemany (SQLite
+    runs in-process; SQLAlchemy's engine batches an executemany INSERT itself)."""
+    if store.vendor == "postgresql" and rows:
+        store.execute(unnest_insert(table, rows))
+    else:
+        store.execute_many(insert(table), rows)
 
 
-class EngineStore:
-    """The raw tables are in their own database: one SQLAlchemy connection in a transaction."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self.vendor = db.emr_vendor()
-
-    def execute(self, stmt: ClauseElement) -> int:
-        return self._conn.execute(stmt).rowcount
-
-    def execute_many(self, stmt: ClauseElement, rows: Sequence[dict]) -> None:
-        if rows:
-            self._conn.execute(stmt, list(rows))
-
-    def fetch_all(self, stmt: ClauseElement) -> list[tuple]:
-        return [tuple(row) for row in self._conn.execute(stmt)]
-
-    def insert_many(self, table: Table, rows: Sequence[dict]) -> None:
-        """SQLAlchemy batches an executemany INSERT into multi-row statements itself."""
-        self.execute_many(insert(table), rows)
-
-    def update_many(self, table: Table, rows: Sequence[dict]) -> None:
-        self.execute_many(update(table).where(table.c.id == bindparam("b_id")), rows)
+def update_many(store: Store, table: Table, rows: Sequence[dict]) -> None:
+    """Rows of values keyed by ``b_id``; on PostgreSQL one ``UPDATE ... FROM unnest``."""
+    if store.vendor == "postgresql" and rows:
+        store.execute(unnest_update(table, rows))
+    else:
+        store.execute_many(update(table).where(table.c.id == bindparam("b_id")), rows)
 
 
 def _unnest(table: Table, rows: Sequence[Mapping[str, Any]], key: str | None = None):
@@ -118,20 +64,6 @@ def unnest_update(table: Table, rows: Sequence[Mapping[str, Any]]) -> Update:
     source = _unnest(table, rows, key="b_id")
     values = {name: source.c[name] for name in rows[0] if name != "b_id"}
     return update(table).values(values).where(table.c.id == source.c.b_id)
-
-
-@contextmanager
-def emr_transaction() -> Iterator[Store]:
-    """A :class:`Store` on the EMR database, committed when the block ends without error."""
-    engine = db.emr_engine()
-    if engine is None:
-        from django.db import transaction
-
-        with transaction.atomic():
-            yield DjangoStore()
-    else:
-        with engine.begin() as conn:
-            yield EngineStore(conn)
 
 
 @dataclass(frozen=True)
@@ -175,6 +107,6 @@ def upsert(
             inserts.append({"id": row_id, **values, **extra})
         elif stored[row_id] != tuple(comparable(values[c]) for c in columns):
             updates.append({"b_id": row_id, **values, **extra})
-    store.insert_many(table, inserts)
-    store.update_many(table, updates)
+    insert_many(store, table, inserts)
+    update_many(store, table, updates)
     return Outcome(len(inserts), len(updates), len(rows) - len(inserts) - len(updates))
