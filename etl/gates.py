@@ -77,10 +77,11 @@ def duplicate_grain_rows(table: Table, grain: Sequence[str], window) -> int:
     return int(db.fetch_scalar(select(func.count()).select_from(groups.subquery())) or 0)
 
 
-def check(table: Table, grain: Sequence[str], reconciliations: Sequence[Reconciliation], window) -> None:
+def check(table: Table, grain: Sequence[str], reconciliations: Sequence[Reconciliation], window,
+          check_grain: bool = True) -> None:
     """Raise :class:`GateFailed` with every failed check's reason."""
     failures = []
-    duplicates = duplicate_grain_rows(table, grain, window)
+    duplicates = duplicate_grain_rows(table, grain, window) if check_grain else 0
     if duplicates:
         failures.append(f"{duplicates} grain keys appear more than once")
     rows = int(_summary_scalar(table, func.count(), window) or 0)
