@@ -51,5 +51,11 @@ test-postgres: install ## the suite on PostgreSQL only (PG_URL)
 	@echo "== tests on PostgreSQL"
 	DATABASE_URL=$(PG_URL) TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q
 
+SIZE ?= 100k
+BENCH_ARGS ?=
+bench: install ## benchmarks on PostgreSQL vs hand-written SQL and the ORM (SIZE=100k|1m|10m, BENCH_ARGS=...); not in make test
+	scripts/ensure_postgres.sh emr_bench
+	$(PY) -m bench.run --size $(SIZE) $(BENCH_ARGS)
+
 clean: ## remove the venv, the demo database and caches
 	rm -rf $(VENV) db.sqlite3 .pytest_cache
