@@ -3,7 +3,8 @@
 Each gate compares a total of the rebuilt summary rows with the same total computed
 independently from the raw rows of the same days, or checks the grain is unique. A
 failing gate rolls the summary's transaction back: a suspicious result never replaces
-good data.
+good data. All raw totals come from one scan of each raw table, and all summary totals
+from one query of the summary table.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Sequence
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, select
+from sqlalchemy import ColumnElement, Table, and_, distinct, func, select
 
 from . import db
 from .dates import DateRange
@@ -26,32 +27,39 @@ class GateFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """``summary_total(table)`` over the rebuilt rows must equal ``raw_total(window)``
-    within ``tolerance_per_row`` times the number of rebuilt rows."""
+    """``summary_total(table)`` over the rebuilt rows must equal the raw measure named
+    ``raw_measure`` (see :func:`raw_totals`) within ``tolerance_per_row`` times the number
+    of rebuilt rows."""
 
     name: str
     summary_total: Callable[[Table], ColumnElement]
-    raw_total: Callable[[Sequence[DateRange] | None], Select]
+    raw_measure: str
     tolerance_per_row: Decimal = Decimal(0)
 
 
-def visits_with_status(status: str) -> Callable[[Sequence[DateRange] | None], Select]:
-    def total(window):
-        visit = raw("emr_visit")
-        query = select(func.count()).select_from(visit).where(visit.c.status == status)
-        predicate = in_window(visit.c.start_at, window)
-        return query if predicate is None else query.where(predicate)
-
-    return total
-
-
-def valid_shift_hours(window) -> Select:
-    shift = raw("emr_shift")
-    query = select(func.coalesce(func.sum(seconds_between(shift.c.start_at, shift.c.end_at)), 0) / 3600.0).where(
-        shift.c.end_at >= shift.c.start_at
-    )
-    predicate = in_window(shift.c.start_at, window)
+def _windowed(query, start_at, window):
+    predicate = in_window(start_at, window)
     return query if predicate is None else query.where(predicate)
+
+
+def raw_totals(window: Sequence[DateRange] | None) -> dict[str, Decimal]:
+    """The raw measures of the window's days: visits per counted status and the hours of
+    valid shifts, from one scan of each raw table."""
+    visit, shift = raw("emr_visit"), raw("emr_shift")
+    visits = _windowed(
+        select(*(func.count().filter(visit.c.status == s) for s in ("completed", "cancelled", "no_show"))),
+        visit.c.start_at, window,
+    )
+    hours = _windowed(
+        select(func.coalesce(func.sum(seconds_between(shift.c.start_at, shift.c.end_at)), 0) / 3600.0)
+        .where(shift.c.end_at >= shift.c.start_at),
+        shift.c.start_at, window,
+    )
+    completed, cancelled, no_show = db.emr_fetch_all(visits)[0]
+    (shift_hours,) = db.emr_fetch_all(hours)[0]
+    values = {"completed visits": completed, "cancelled visits": cancelled, "no-show visits": no_show,
+              "rostered hours": shift_hours}
+    return {name: Decimal(str(value or 0)) for name, value in values.items()}
 
 
 def _day_filter(table: Table, window: Sequence[DateRange] | None):
@@ -60,12 +68,6 @@ def _day_filter(table: Table, window: Sequence[DateRange] | None):
     from sqlalchemy import false, or_
 
     return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
-
-
-def _summary_scalar(table: Table, column: ColumnElement, window) -> object:
-    query = select(column).select_from(table)
-    predicate = _day_filter(table, window)
-    return db.fetch_scalar(query if predicate is None else query.where(predicate))
 
 
 def duplicate_grain_rows(table: Table, grain: Sequence[str], window) -> int:
@@ -78,17 +80,23 @@ def duplicate_grain_rows(table: Table, grain: Sequence[str], window) -> int:
 
 
 def check(table: Table, grain: Sequence[str], reconciliations: Sequence[Reconciliation], window,
-          check_grain: bool = True) -> None:
-    """Raise :class:`GateFailed` with every failed check's reason."""
+          raw: dict[str, Decimal], check_grain: bool = True) -> int:
+    """Raise :class:`GateFailed` with every failed check's reason; return the number of
+    distinct days the rebuilt rows cover."""
     failures = []
     duplicates = duplicate_grain_rows(table, grain, window) if check_grain else 0
     if duplicates:
         failures.append(f"{duplicates} grain keys appear more than once")
-    rows = int(_summary_scalar(table, func.count(), window) or 0)
-    for gate in reconciliations:
-        built = Decimal(str(_summary_scalar(table, func.coalesce(gate.summary_total(table), 0), window) or 0))
-        expected = Decimal(str(db.emr_fetch_all(gate.raw_total(window))[0][0] or 0))
-        if abs(built - expected) > gate.tolerance_per_row * max(rows, 1):
-            failures.append(f"{gate.name}: summary has {built}, raw rows give {expected}")
+    query = select(
+        func.count(), func.count(distinct(table.c.day)),
+        *(func.coalesce(gate.summary_total(table), 0) for gate in reconciliations),
+    )
+    predicate = _day_filter(table, window)
+    rows, days, *built = db.fetch_all(query if predicate is None else query.where(predicate))[0]
+    for gate, value in zip(reconciliations, built):
+        built_total, expected = Decimal(str(value or 0)), raw[gate.raw_measure]
+        if abs(built_total - expected) > gate.tolerance_per_row * max(int(rows), 1):
+            failures.append(f"{gate.name}: summary has {built_total}, raw rows give {expected}")
     if failures:
         raise GateFailed(f"{table.name}: publish gate failed: " + "; ".join(failures))
+    return int(days)

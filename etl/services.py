@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from django.db import DatabaseError, connection, transaction
-from sqlalchemy import and_, delete, distinct, false, func, insert, or_, select, text
-from sqlalchemy.sql import Executable
+from sqlalchemy import delete, func, insert, select, text
 
-from . import changes, db, fastload, gates, ledger
+from . import changes, db, gates, ledger, statements
 from .dates import DateRange
 from .locks import BuildLocked, build_lock
 from .plan import SummaryPlan, plan_summary
@@ -32,12 +31,6 @@ from .schema import missing_raw_tables
 from .summaries import SUMMARIES, Summary, UnknownSummary, ordered
 
 STREAM_BATCH_ROWS = 5000
-RANGES_PER_STATEMENT = 31
-MAX_RANGE_DAYS = 31
-
-# Per-transaction settings for the big aggregation on PostgreSQL (see README, "Speed"):
-# sorts and hashes stay in memory, and JIT compilation (0.3-0.5 s a query) is skipped.
-POSTGRES_BUILD_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off")
 
 __all__ = ["BuildError", "BuildLocked", "BuildReport", "GateFailed", "build_sql", "build_summaries", "plan"]
 GateFailed = gates.GateFailed
@@ -73,6 +66,14 @@ class BuildReport:
         return sum(r.rows_deleted for r in self.results)
 
 
+def build_sql(
+    names: Iterable[str] | None = None, window: Sequence[DateRange] | None = None, *,
+    plans: list[SummaryPlan] | None = None,
+) -> str:
+    """The build's statements as a script (see :func:`etl.statements.build_sql`)."""
+    return statements.build_sql(_choose(names) if plans is None else [], window, plans=plans)
+
+
 def _choose(names: Iterable[str] | None) -> list[Summary]:
     try:
         return ordered(names)
@@ -98,94 +99,14 @@ def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | 
     return DateRange(since, until + dt.timedelta(days=1))
 
 
-# --- statements -------------------------------------------------------------------------
-
-def _day_predicate(summary: Summary, window: Sequence[DateRange]):
-    table = summary.table
-    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
-
-
-def session_settings(vendor: str) -> list[Executable]:
-    return [text(sql) for sql in POSTGRES_BUILD_SETTINGS] if vendor == "postgresql" else []
-
-
-def statement_windows(window: Sequence[DateRange] | None) -> list[Sequence[DateRange] | None]:
-    """The window cut into pieces of at most ``MAX_RANGE_DAYS`` days and
-    ``RANGES_PER_STATEMENT`` ranges: one delete and insert each, for progress."""
-    if window is None:
-        return [None]
-    pieces: list[DateRange] = []
-    for r in window:
-        start = r.start
-        while start < r.end:
-            end = min(r.end, start + dt.timedelta(days=MAX_RANGE_DAYS))
-            pieces.append(DateRange(start, end))
-            start = end
-    return [pieces[i:i + RANGES_PER_STATEMENT] for i in range(0, len(pieces), RANGES_PER_STATEMENT)]
-
-
-def _bulk_load(window: Sequence[DateRange] | None) -> bool:
-    """A full rebuild on PostgreSQL, in the same database: load it as a bulk load."""
-    return window is None and db.vendor() == "postgresql" and db.emr_engine() is None
-
-
-def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None) -> list[Executable]:
-    """Delete and re-insert ``summary``'s rows for ``window`` (None: all days). A full
-    rebuild on PostgreSQL is a bulk load instead (:mod:`etl.fastload`)."""
-    add = insert(summary.table).from_select(summary.columns, summary.rows(window))
-    if _bulk_load(window):
-        drop, create = fastload.index_ddl(summary.model_label)
-        name = summary.table.name
-        return [fastload.truncate(name), *drop, add, *create, fastload.analyze(name)]
-    remove = delete(summary.table)
-    if window is not None:
-        remove = remove.where(_day_predicate(summary, window))
-    return [remove, add]
-
-
-def build_sql(
-    names: Iterable[str] | None = None, window: Sequence[DateRange] | None = None, *, plans: list[SummaryPlan] | None = None,
-) -> str:
-    """The exact statements of a build, every bound value inlined, as a script that
-    ``psql`` or ``sqlite3`` runs as is (one transaction per summary). With ``plans``, the
-    statements of those planned rebuilds; otherwise a rebuild of ``window`` (None: all)."""
-    django_vendor, emr_vendor = db.vendor(), db.emr_vendor()
-    separate = db.emr_engine() is not None
-    if plans is None:
-        items = [(s, window) for s in _choose(names)]
-    else:
-        items = [(p.summary, p.window) for p in plans]
-    parts: list[str] = []
-    for summary, win in items:
-        parts.append(f"-- {summary.name}: {summary.description}")
-        if win == []:
-            parts.append("-- up to date: nothing to rebuild")
-            continue
-        if separate:
-            remove = delete(summary.table)
-            if win is not None:
-                remove = remove.where(_day_predicate(summary, win))
-            parts.append(f"-- on the EMR database ({emr_vendor}): the rows to write")
-            parts.append(db.literal_sql(summary.rows(win), emr_vendor) + ";")
-            parts.append(f"-- on Django's database ({django_vendor}), in one transaction: delete, then"
-                         " insert the rows above in batches")
-            parts.append(db.literal_sql(remove, django_vendor) + ";")
-            continue
-        parts.append("BEGIN;")
-        for stmt in session_settings(django_vendor) + rebuild_statements(summary, win):
-            parts.append(db.literal_sql(stmt, django_vendor) + ";")
-        parts.append("COMMIT;")
-    return "\n".join(parts) + "\n"
-
-
 # --- one summary ------------------------------------------------------------------------
 
 def _write_same_database(summary: Summary, window) -> tuple[int, int]:
     """Run the rebuild statements; (rows deleted, rows inserted)."""
     deleted = written = 0
-    if _bulk_load(window):  # TRUNCATE reports no row count: count what it replaces
+    if statements.bulk_load(window):  # TRUNCATE reports no row count: count what it replaces
         deleted = int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
-    for stmt in rebuild_statements(summary, window):
+    for stmt in statements.rebuild_statements(summary, window):
         count = db.execute(stmt)
         if getattr(stmt, "is_insert", False):
             written = count
@@ -197,7 +118,7 @@ def _write_same_database(summary: Summary, window) -> tuple[int, int]:
 def _write_streamed(summary: Summary, window) -> tuple[int, int]:
     remove = delete(summary.table)
     if window is not None:
-        remove = remove.where(_day_predicate(summary, window))
+        remove = remove.where(statements.day_predicate(summary, window))
     deleted, written = db.execute(remove), 0
     add = insert(summary.table)
     for batch in db.emr_stream(summary.rows(window), STREAM_BATCH_ROWS):
@@ -208,13 +129,14 @@ def _write_streamed(summary: Summary, window) -> tuple[int, int]:
 
 def _record_built(p: SummaryPlan) -> None:
     from .models import PendingDay, SummaryState
-    from .staffdiff import save_staff_groups
+    from .staffdiff import built_staff_groups, changed_staff, save_staff_groups
 
     pending = PendingDay.objects.filter(summary=p.summary.name)
     if not p.full:
         pending = pending.filter(day__in=list(p.days))
     pending.delete()
-    save_staff_groups(p.summary.name, p.current_staff, None if p.full else p.staff_changed)
+    changed = changed_staff(built_staff_groups(p.summary.name), p.current_staff) if p.full else p.staff_changed
+    save_staff_groups(p.summary.name, p.current_staff, changed)
     moment = ledger.now()
     defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": ""}
     if p.full:
@@ -228,7 +150,7 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
     """Carry out one summary's plan in one transaction."""
     started = time.perf_counter()
     summary = p.summary
-    pieces = statement_windows(p.window)
+    pieces = statements.statement_windows(p.window)
     deleted = written = 0
     outermost = not connection.in_atomic_block
     try:
@@ -236,7 +158,7 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
             if db.vendor() == "postgresql" and outermost and db.emr_engine() is None:
                 # The gates compare with raw rows: read them at the snapshot the insert used.
                 db.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-            for stmt in session_settings(db.vendor()):
+            for stmt in statements.session_settings(db.vendor()):
                 db.execute(stmt)
             for number, piece in enumerate(pieces, start=1):
                 write = _write_same_database if db.emr_engine() is None else _write_streamed
@@ -244,11 +166,12 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 deleted, written = deleted + d, written + w
                 progress(f"{summary.name}", done=number, total=len(pieces))
             # A bulk load re-adds the unique grain constraint, which checks the same thing.
-            gates.check(summary.table, summary.grain, summary.gates, p.window, check_grain=not _bulk_load(p.window))
-            _record_built(p)
-            days = len(p.days) if not p.full else int(
-                db.fetch_scalar(select(func.count(distinct(summary.table.c.day)))) or 0
+            days_written = gates.check(
+                summary.table, summary.grain, summary.gates, p.window, gates.raw_totals(p.window),
+                check_grain=not statements.bulk_load(p.window),
             )
+            _record_built(p)
+            days = len(p.days) if not p.full else days_written
     except DatabaseError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BuildError(f"{summary.name}: the database refused the build: {first_line}") from exc

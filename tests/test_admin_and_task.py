@@ -1,5 +1,4 @@
 """The admin is read-only and needs a login; the Celery task calls the service."""
-import pytest
 from django.contrib.auth.models import User
 
 from etl.models import BuildRun, StaffSummary

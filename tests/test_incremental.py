@@ -183,7 +183,7 @@ def test_one_summary_built_the_other_keeps_its_pending_days(built):
 def test_random_sequences_of_changes_equal_full_builds(built):
     """A chain of incremental builds, never reset by a full one, compared after each step."""
     rng = random.Random(7)
-    v, s, st = raw("emr_visit"), raw("emr_shift"), raw("emr_staff")
+    v, st = raw("emr_visit"), raw("emr_staff")
     next_id = 1000
     for step in range(12):
         for _ in range(rng.randint(1, 4)):

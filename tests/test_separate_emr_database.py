@@ -1,10 +1,8 @@
 """EMR_DATABASE_URL names another database: the aggregation runs there and the rows are
 streamed into Django's database, with the same result as the same-database build."""
-import pytest
 from django.db import connection
 from django.test import override_settings
 
-from etl import db
 from etl.models import StaffCostSummary, StaffSummary
 from etl.schema import init_emr, missing_raw_tables
 from etl.services import build_sql, build_summaries

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Protocol, Sequence
 
 from sqlalchemy import Numeric, delete, insert
-from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import DropTable, Table
 
 from .. import db

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Select, Table, func
 
 from ..dates import DateRange
-from ..gates import Reconciliation, valid_shift_hours, visits_with_status
+from ..gates import Reconciliation
 from ..queries.staff_cost_summary import staff_cost_summary_rows
 from ..queries.staff_summary import staff_summary_rows
 from ..tables import summary_table
@@ -57,9 +57,9 @@ SUMMARIES: dict[str, Summary] = {
             description="visits per day, location, service and role group",
             grain=("day", "location_id", "service_id", "role_group_id"),
             gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), visits_with_status("completed")),
-                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), visits_with_status("cancelled")),
-                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), visits_with_status("no_show")),
+                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
+                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), "cancelled visits"),
+                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), "no-show visits"),
             ),
         ),
         Summary(
@@ -69,9 +69,9 @@ SUMMARIES: dict[str, Summary] = {
             description="rostered hours and staff cost against patients per day, location and role group",
             grain=("day", "location_id", "role_group_id"),
             gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), visits_with_status("completed")),
+                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
                 # Each row's hours are rounded to 4 decimals: allow that per row.
-                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), valid_shift_hours,
+                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "rostered hours",
                                Decimal("0.0001")),
             ),
         ),

@@ -12,7 +12,6 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Insert, Table, Update, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql import ClauseElement
 
 from .. import db
 from ..types import timestamp_text
