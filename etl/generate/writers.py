@@ -49,12 +49,10 @@ def copy_text(rows: Sequence[tuple], width: int) -> str:
     ])
 
 
-class CopyWriter:
-    """PostgreSQL: ``COPY`` each chunk from an in-memory text buffer."""
+class _SessionWriter:
+    """What both writers share: the session, its driver cursor, clearing tables."""
 
     def __init__(self, session: db.EmrSession, cursor: Any) -> None:
-        if not hasattr(cursor, "copy_expert"):
-            raise db.UnsupportedDatabase("generate_emr needs psycopg2 (cursor.copy_expert) on PostgreSQL")
         self.session, self.cursor, self.dialect = session, cursor, session.dialect
 
     def clear(self, table: Table) -> None:
@@ -63,6 +61,15 @@ class CopyWriter:
     def forget_imported_ids(self) -> None:
         """The Synthea id map describes rows that are gone: drop it with them."""
         self.session.execute(DropTable(SYNTHEA_ID_MAP, if_exists=True))
+
+
+class CopyWriter(_SessionWriter):
+    """PostgreSQL: ``COPY`` each chunk from an in-memory text buffer."""
+
+    def __init__(self, session: db.EmrSession, cursor: Any) -> None:
+        if not hasattr(cursor, "copy_expert"):
+            raise db.UnsupportedDatabase("generate_emr needs psycopg2 (cursor.copy_expert) on PostgreSQL")
+        super().__init__(session, cursor)
 
     def write(self, table: Table, rows: Sequence[tuple]) -> None:
         quote = self.dialect.identifier_preparer
@@ -77,18 +84,8 @@ class CopyWriter:
             self.cursor.execute(f"ANALYZE {quote.format_table(table)}")
 
 
-class InsertWriter:
+class InsertWriter(_SessionWriter):
     """SQLite: ``executemany`` of the Table's compiled INSERT for each chunk."""
-
-    def __init__(self, session: db.EmrSession, cursor: Any) -> None:
-        self.session, self.cursor, self.dialect = session, cursor, session.dialect
-
-    def clear(self, table: Table) -> None:
-        self.session.execute(delete(table))
-
-    def forget_imported_ids(self) -> None:
-        """The Synthea id map describes rows that are gone: drop it with them."""
-        self.session.execute(DropTable(SYNTHEA_ID_MAP, if_exists=True))
 
     def write(self, table: Table, rows: Sequence[tuple]) -> None:
         names = [c.name for c in table.columns]
