@@ -58,4 +58,4 @@ bench: install ## benchmarks on PostgreSQL vs hand-written SQL and the ORM (SIZE
 	$(PY) -m bench.run --size $(SIZE) $(BENCH_ARGS)
 
 clean: ## remove the venv, the demo database and caches
-	rm -rf $(VENV) db.sqlite3 .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3.build-lock .pytest_cache

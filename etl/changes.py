@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from django.db import transaction
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select
 
 from . import db
 from .tables import CHANGE_LOG
@@ -109,7 +109,3 @@ def claim(summary_names: list[str]) -> LoggedChanges:
         _delete_claimed(changes)
     return changes
 
-
-def log_predicate_for_days(days: list[dt.date]):
-    """Log rows on any of ``days`` (used by tests and --status)."""
-    return or_(*(CHANGE_LOG.c.day.in_(chunk) for chunk in _chunks(days)))

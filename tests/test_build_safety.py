@@ -8,7 +8,7 @@ from sqlalchemy import literal
 
 from etl.models import BuildRun, StaffSummary, SummaryState
 from etl.queries.staff_summary import staff_summary_rows
-from etl.services import GateFailed, build_summaries
+from etl.services import build_summaries
 from etl.summaries import registry
 
 from . import handmade
@@ -134,6 +134,3 @@ def test_incremental_sql_inlines_the_days(built):
     assert "2024-03-02 00:00:00" in script and "2024-03-03 00:00:00" in script
     assert script.count("INSERT INTO") == 2
 
-
-def test_gate_failed_is_importable_from_services():
-    assert issubclass(GateFailed, RuntimeError)
