@@ -1,7 +1,7 @@
 """Read-only admin pages: the summaries and the run ledger are written by builds only."""
 from django.contrib import admin
 
-from .models import BuildRun, StaffCostSummary, StaffSummary, SummaryState
+from etl.models import BuildRun, StaffCostSummary, StaffSummary, SummaryState
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,6 +1,6 @@
 """Summary tables: what the web app, admin and API read (CONTRACT section 2).
 
-The ETL writes these tables through SQLAlchemy Core (``etl.tables`` derives their Table
+The ETL writes these tables through SQLAlchemy Core (``etl.db.tables`` derives their Table
 objects from these models); Django only reads them. Each has a surrogate ``id`` key
 because NULL is a legal value in the grain; the grain itself is unique, with NULL equal
 to NULL (``nulls_distinct=False`` on PostgreSQL; on SQLite, which lacks that clause, an

@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 
 from etl import db as etl_db
-from etl.schema import init_emr
+from etl.db.schema import init_emr
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import insert
 
 from etl import db
-from etl.tables import raw
+from etl.db.tables import raw
 
 
 def add(table_name: str, *rows: dict) -> None:

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from etl import db
 from etl.models import StaffSummary
-from etl.schema import init_emr
-from etl.services import build_summaries
-from etl.tables import raw
+from etl.db.schema import init_emr
+from etl.build.service import build_summaries
+from etl.db.tables import raw
 
 from . import handmade
 

@@ -9,7 +9,7 @@ from django.db import connection
 from sqlalchemy.schema import DropTable
 
 from etl import db
-from etl.tables import raw
+from etl.db.tables import raw
 
 from . import handmade
 

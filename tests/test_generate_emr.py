@@ -14,11 +14,11 @@ from sqlalchemy import Numeric, func, select
 from sqlalchemy.schema import DropTable
 
 from etl import db as bridge
-from etl.generate import GenerateError, GenerateSpec, emr_rows, generate_emr
-from etl.generate import service as generate_service
-from etl.generate.writers import copy_text
-from etl.schema import init_emr
-from etl.tables import RAW_TABLE_NAMES, raw
+from etl.sources.generate import GenerateError, GenerateSpec, emr_rows, generate_emr
+from etl.sources.generate import service as generate_service
+from etl.sources.generate.writers import copy_text
+from etl.db.schema import init_emr
+from etl.db.tables import RAW_TABLE_NAMES, raw
 
 from .factories import add, ts
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from etl import db
 from etl.queries.groups import role_groups
 from etl.queries.hierarchy import top_ancestors
-from etl.tables import raw
+from etl.db.tables import raw
 
 from .factories import add
 

@@ -9,8 +9,8 @@ from sqlalchemy import delete, update
 
 from etl import db
 from etl.models import PendingDay, StaffCostSummary, StaffSummary
-from etl.services import build_summaries, plan
-from etl.tables import raw
+from etl.build.service import build_summaries, plan
+from etl.db.tables import raw
 
 from . import handmade
 from .factories import add, summary_rows, ts, visit

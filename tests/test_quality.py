@@ -1,4 +1,4 @@
-"""The data-quality report (``etl.quality``, ``manage.py check_emr``): exact counts and example
+"""The data-quality report (``etl.sources.quality``, ``manage.py check_emr``): exact counts and example
 ids on the hand-made dirty data set, zeros on clean data, and no patient data in the output."""
 import json
 import re
@@ -14,9 +14,9 @@ from django.test import override_settings
 from sqlalchemy.schema import DropTable
 
 from etl import db
-from etl.quality import CHECKS, QualityReport, ValueCount, check_emr
-from etl.schema import init_emr
-from etl.tables import raw
+from etl.sources.quality import CHECKS, QualityReport, ValueCount, check_emr
+from etl.db.schema import init_emr
+from etl.db.tables import raw
 
 from . import handmade
 from .factories import add, money, ts

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from etl import db
 from etl.models import StaffCostSummary, StaffSummary
-from etl.tables import RAW_TABLE_NAMES, raw, raw_metadata, table_for_model
+from etl.db.tables import RAW_TABLE_NAMES, raw, raw_metadata, table_for_model
 
 from .factories import add
 

@@ -4,8 +4,8 @@ from django.db import connection
 from django.test import override_settings
 
 from etl.models import StaffCostSummary, StaffSummary
-from etl.schema import init_emr, missing_raw_tables
-from etl.services import build_sql, build_summaries
+from etl.db.schema import init_emr, missing_raw_tables
+from etl.build.service import build_sql, build_summaries
 
 from . import handmade
 from .factories import summary_rows

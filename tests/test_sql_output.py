@@ -11,8 +11,8 @@ from django.db import connection
 
 from etl.dates import DateRange
 from etl.models import StaffCostSummary, StaffSummary
-from etl.schema import init_emr
-from etl.services import build_sql, build_summaries
+from etl.db.schema import init_emr
+from etl.build.service import build_sql, build_summaries
 
 from . import handmade
 from .factories import summary_rows

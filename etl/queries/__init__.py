@@ -1,4 +1,4 @@
 """Query builders: functions that take and return selectables, one unit per CTE.
 
-They import SQLAlchemy and :mod:`etl.tables` only (no Django models, no services).
+They import SQLAlchemy and :mod:`etl.db.tables` only (no Django models, no services).
 """

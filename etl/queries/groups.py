@@ -6,9 +6,9 @@ from typing import Sequence
 from sqlalchemy import BigInteger, ColumnElement, and_, cast, false, func, or_, select
 from sqlalchemy.sql.selectable import CTE
 
-from ..dates import DateRange
-from ..tables import raw
-from .hierarchy import top_ancestors
+from etl.dates import DateRange
+from etl.db.tables import raw
+from etl.queries.hierarchy import top_ancestors
 
 
 def role_groups() -> CTE:

@@ -12,11 +12,11 @@ from typing import Sequence
 from sqlalchemy import Select, case, distinct, func, literal, select, union_all
 from sqlalchemy.sql.selectable import CTE
 
-from ..dates import DateRange
-from ..tables import raw
-from .groups import in_window, role_groups, staff_groups
-from .portable import day_of, round_half_up, rounded_quotient, seconds_between, shift_decimal
-from .staff_summary import COMPLETED
+from etl.dates import DateRange
+from etl.db.tables import raw
+from etl.queries.groups import in_window, role_groups, staff_groups
+from etl.queries.portable import day_of, round_half_up, rounded_quotient, seconds_between, shift_decimal
+from etl.queries.staff_summary import COMPLETED
 
 
 def _windowed(query: Select, start_at, window: Sequence[DateRange] | None) -> Select:

@@ -9,10 +9,10 @@ from typing import Sequence
 from sqlalchemy import Select, and_, case, distinct, func, select
 from sqlalchemy.sql.selectable import CTE
 
-from ..dates import DateRange
-from ..tables import raw
-from .groups import in_window, role_groups, staff_groups
-from .portable import day_of, rounded_quotient, seconds_between
+from etl.dates import DateRange
+from etl.db.tables import raw
+from etl.queries.groups import in_window, role_groups, staff_groups
+from etl.queries.portable import day_of, rounded_quotient, seconds_between
 
 COMPLETED, CANCELLED, NO_SHOW = "completed", "cancelled", "no_show"
 COUNTED_STATUSES = (COMPLETED, CANCELLED, NO_SHOW)

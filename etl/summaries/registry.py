@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from sqlalchemy import Select, Table, func
 
-from ..dates import DateRange
-from ..gates import Reconciliation
-from ..queries.staff_cost_summary import staff_cost_summary_rows
-from ..queries.staff_summary import staff_summary_rows
-from ..tables import summary_table
+from etl.dates import DateRange
+from etl.queries.staff_cost_summary import staff_cost_summary_rows
+from etl.queries.staff_summary import staff_summary_rows
+from etl.db.tables import summary_table
+from etl.summaries.gates import Reconciliation
 
 RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
 

@@ -3,9 +3,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from etl.quality import check_emr, report_lines
-from etl.schema import missing_raw_tables
-from etl.tables import RAW_TABLE_NAMES
+from etl.sources.quality import check_emr, report_lines
+from etl.db.schema import missing_raw_tables
+from etl.db.tables import RAW_TABLE_NAMES
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from etl.generate import GenerateError, generate_emr
+from etl.sources.generate import GenerateError, generate_emr
 
 
 def _whole_number(minimum: int):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from etl.synthea import SyntheaImportError, import_synthea
-from etl.synthea.importer import BATCH_ROWS, PROGRESS_ROWS
+from etl.sources.synthea import SyntheaImportError, import_synthea
+from etl.sources.synthea.importer import BATCH_ROWS, PROGRESS_ROWS
 
 SHOWN_REJECTIONS = 20
 

@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from etl.schema import init_emr
+from etl.db.schema import init_emr
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """``manage.py show_summaries``: a short table of what the summary tables hold."""
 from django.core.management.base import BaseCommand
 
-from etl.overview import overview_lines
+from etl.web.overview import overview_lines
 
 
 class Command(BaseCommand):

@@ -1,0 +1,49 @@
+"""The run ledger (``BuildRun``): written outside the build's transactions, so a failed
+or rolled-back build is still recorded."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from django.db import transaction
+
+from etl.models import BuildRun
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def start(trigger: str, mode: str, summaries: list[str]) -> BuildRun:
+    with transaction.atomic():
+        # A run still marked running when the lock is free was killed: say so.
+        BuildRun.objects.filter(status=BuildRun.Status.RUNNING).update(
+            status=BuildRun.Status.ABANDONED, error="the build process ended without recording a result",
+        )
+        return BuildRun.objects.create(
+            started_at=now(), trigger=trigger, mode=mode, summaries=",".join(summaries), pid=os.getpid(),
+        )
+
+
+def record_locked(trigger: str, mode: str, summaries: list[str], message: str) -> BuildRun:
+    moment = now()
+    return BuildRun.objects.create(
+        started_at=moment, finished_at=moment, trigger=trigger, mode=mode, summaries=",".join(summaries),
+        status=BuildRun.Status.LOCKED, error=message, duration_seconds=0, pid=os.getpid(),
+    )
+
+
+def finish(run: BuildRun, status: str, *, days: int = 0, deleted: int = 0, written: int = 0,
+           full_rebuilds: str = "", error: str = "", mode: str | None = None) -> BuildRun:
+    run.finished_at = now()
+    run.status = status
+    run.partitions_rebuilt = days
+    run.rows_deleted = deleted
+    run.rows_written = written
+    run.full_rebuilds = full_rebuilds[:500]
+    run.error = error
+    if mode:
+        run.mode = mode
+    run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
+    run.save()
+    return run

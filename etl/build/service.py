@@ -1,0 +1,257 @@
+"""``build_summaries``: bring the summary tables up to date with the raw EMR tables.
+
+Flow of a build: take the build lock (one build at a time) → record the run in the ledger
+→ claim the change log into pending days → per summary, plan what to rebuild (all of it,
+or only changed days) → rebuild it in one transaction: delete the rows of those days,
+insert them again with ``INSERT ... SELECT`` run inside the database, check the publish
+gates, and record what was built (pending days consumed, staff values, definition) →
+commit. Readers see the old rows or the new ones, never a mix; a failed gate, an error or
+a killed process leaves the old rows and the pending days for the next build.
+
+When the raw tables live in another database (``EMR_DATABASE_URL``), the same SELECT runs
+there and its rows are streamed into Django's database in batches, inside the same kind
+of transaction on Django's side.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from django.db import DatabaseError, connection, transaction
+from sqlalchemy import delete, func, insert, select, text
+
+from etl.build import changes, gates, ledger, statements
+from etl import db
+from etl.dates import DateRange
+from etl.build.locks import BuildLocked, build_lock
+from etl.build.plan import SummaryPlan, plan_summary
+from etl.build.progress import Progress, quiet
+from etl.db.schema import missing_raw_tables
+from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
+
+STREAM_BATCH_ROWS = 5000
+
+__all__ = ["BuildError", "BuildLocked", "BuildReport", "GateFailed", "build_sql", "build_summaries", "plan"]
+GateFailed = gates.GateFailed
+
+
+class BuildError(RuntimeError):
+    """A build could not run or failed; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    name: str
+    mode: str
+    full_reason: str | None
+    days: int
+    rows_deleted: int
+    rows_written: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    results: tuple[SummaryResult, ...]
+    seconds: float
+    run_id: int | None = None
+
+    @property
+    def rows_written(self) -> int:
+        return sum(r.rows_written for r in self.results)
+
+    @property
+    def rows_deleted(self) -> int:
+        return sum(r.rows_deleted for r in self.results)
+
+
+def build_sql(
+    names: Iterable[str] | None = None, window: Sequence[DateRange] | None = None, *,
+    plans: list[SummaryPlan] | None = None,
+) -> str:
+    """The build's statements as a script (see :func:`etl.build.statements.build_sql`)."""
+    return statements.build_sql(_choose(names) if plans is None else [], window, plans=plans)
+
+
+def _choose(names: Iterable[str] | None) -> list[Summary]:
+    try:
+        return ordered(names)
+    except UnknownSummary as exc:
+        raise BuildError(str(exc)) from None
+
+
+def check_ready() -> None:
+    missing = missing_raw_tables()
+    if missing:
+        raise BuildError(
+            f"the EMR database has no {', '.join(missing)}: run `manage.py init_emr` and load the raw data"
+        )
+
+
+def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | None:
+    """``--since``/``--until`` (both inclusive) as a date range; either alone is one day."""
+    if since is None and until is None:
+        return None
+    since, until = since or until, until or since
+    if until < since:
+        raise BuildError(f"--until {until} is before --since {since}")
+    return DateRange(since, until + dt.timedelta(days=1))
+
+
+# --- one summary ------------------------------------------------------------------------
+
+def _write_same_database(summary: Summary, window) -> tuple[int, int]:
+    """Run the rebuild statements; (rows deleted, rows inserted)."""
+    deleted = written = 0
+    if statements.bulk_load(window):  # TRUNCATE reports no row count: count what it replaces
+        deleted = int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
+    for stmt in statements.rebuild_statements(summary, window):
+        count = db.execute(stmt)
+        if getattr(stmt, "is_insert", False):
+            written = count
+        elif getattr(stmt, "is_delete", False):
+            deleted = count
+    return deleted, written
+
+
+def _write_streamed(summary: Summary, window) -> tuple[int, int]:
+    remove = delete(summary.table)
+    if window is not None:
+        remove = remove.where(statements.day_predicate(summary, window))
+    deleted, written = db.execute(remove), 0
+    add = insert(summary.table)
+    for batch in db.emr_stream(summary.rows(window), STREAM_BATCH_ROWS):
+        db.execute_many(add, [dict(zip(summary.columns, row)) for row in batch])
+        written += len(batch)
+    return deleted, written
+
+
+def _record_built(p: SummaryPlan) -> None:
+    from etl.models import PendingDay, SummaryState
+    from etl.build.staffdiff import built_staff_groups, changed_staff, save_staff_groups
+
+    pending = PendingDay.objects.filter(summary=p.summary.name)
+    if not p.full:
+        pending = pending.filter(day__in=list(p.days))
+    pending.delete()
+    changed = changed_staff(built_staff_groups(p.summary.name), p.current_staff) if p.full else p.staff_changed
+    save_staff_groups(p.summary.name, p.current_staff, changed)
+    moment = ledger.now()
+    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": ""}
+    if p.full:
+        defaults["full_built_at"] = moment
+    state, created = SummaryState.objects.update_or_create(
+        name=p.summary.name, defaults=defaults, create_defaults={**defaults, "full_built_at": moment},
+    )
+
+
+def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
+    """Carry out one summary's plan in one transaction."""
+    started = time.perf_counter()
+    summary = p.summary
+    pieces = statements.statement_windows(p.window)
+    deleted = written = 0
+    outermost = not connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            if db.vendor() == "postgresql" and outermost and db.emr_engine() is None:
+                # The gates compare with raw rows: read them at the snapshot the insert used.
+                db.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            for stmt in statements.session_settings(db.vendor()):
+                db.execute(stmt)
+            for number, piece in enumerate(pieces, start=1):
+                write = _write_same_database if db.emr_engine() is None else _write_streamed
+                d, w = write(summary, piece)
+                deleted, written = deleted + d, written + w
+                progress(f"{summary.name}", done=number, total=len(pieces))
+            # A bulk load re-adds the unique grain constraint, which checks the same thing.
+            days_written = gates.check(
+                summary.table, summary.grain, summary.gates, p.window, gates.raw_totals(p.window),
+                check_grain=not statements.bulk_load(p.window),
+            )
+            _record_built(p)
+            days = len(p.days) if not p.full else days_written
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BuildError(f"{summary.name}: the database refused the build: {first_line}") from exc
+    mode = "full" if p.full else "incremental"
+    return SummaryResult(summary.name, mode, p.full_reason, days, deleted, written,
+                         time.perf_counter() - started)
+
+
+# --- a build ----------------------------------------------------------------------------
+
+def plan(
+    names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[SummaryPlan]:
+    """What a build would rebuild now, and why, changing nothing (``--dry-run``)."""
+    summaries = _choose(names)
+    check_ready()
+    unclaimed = changes.peek()
+    backfill = backfill_range(since, until)
+    return [plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed) for s in summaries]
+
+
+def build_summaries(
+    names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
+    until: dt.date | None = None, wait: float = 0, trigger: str | None = None, progress: Progress = quiet,
+) -> BuildReport:
+    """Bring the chosen summaries (all by default) up to date: only the changed days,
+    unless ``full`` or a summary needs a full rebuild. Raises :class:`BuildLocked` when
+    another build holds the lock past ``wait`` seconds, :class:`GateFailed` when a publish
+    gate fails, :class:`BuildError` for any other failure."""
+    summaries = _choose(names)
+    check_ready()
+    backfill = backfill_range(since, until)
+    trigger = trigger or ("backfill" if backfill else "manual")
+    mode = "full" if full else "incremental"
+    chosen = [s.name for s in summaries]
+    started = time.perf_counter()
+    try:
+        with build_lock(wait):
+            run = ledger.start(trigger, mode, chosen)
+            results: list[SummaryResult] = []
+            try:
+                claimed = changes.claim(list(SUMMARIES))
+                if not claimed.empty:
+                    progress(f"claimed changes on {len(claimed.days)} days from the change log")
+                for summary in summaries:
+                    p = plan_summary(summary, force_full=full, backfill=backfill)
+                    progress(p.describe())
+                    if p.up_to_date:
+                        continue
+                    result = rebuild(p, progress)
+                    progress(
+                        f"{summary.name}: {result.rows_written:,} rows written, {result.rows_deleted:,} replaced,"
+                        f" in {result.seconds:.2f} s"
+                    )
+                    results.append(result)
+            except GateFailed as exc:
+                ledger.finish(run, "gate_failed", error=str(exc), **_totals(results))
+                raise
+            except Exception as exc:
+                ledger.finish(run, "failed", error=str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc),
+                              **_totals(results))
+                if isinstance(exc, BuildError):
+                    raise
+                raise BuildError(f"build failed: {exc}") from exc
+            ledger.finish(run, "succeeded", **_totals(results))
+    except BuildLocked as exc:
+        try:
+            ledger.record_locked(trigger, mode, chosen, str(exc))
+        except DatabaseError:
+            # SQLite: the running build holds the only write lock; the refusal still stands.
+            pass
+        raise
+    return BuildReport(tuple(results), time.perf_counter() - started, run.pk)
+
+
+def _totals(results: list[SummaryResult]) -> dict:
+    fulls = "; ".join(f"{r.name}: {r.full_reason}" for r in results if r.mode == "full")
+    return {
+        "days": sum(r.days for r in results), "deleted": sum(r.rows_deleted for r in results),
+        "written": sum(r.rows_written for r in results), "full_rebuilds": fulls,
+    }

@@ -1,0 +1,1 @@
+"""The reading side: reads the summary models, never the build engine."""
