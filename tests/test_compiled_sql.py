@@ -25,14 +25,6 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_query_builders_import_only_sqlalchemy_and_tables():
-    """Dependencies point one way: queries know tables and SQLAlchemy, not Django models,
-    services or the bridge."""
-    for path in (ETL / "queries").glob("*.py"):
-        for name in imported_modules(path):
-            assert not name.startswith(("django", "..models", "..services", "..db", "..summaries")), (path.name, name)
-
-
 def test_commands_stay_thin():
     for path in (ETL / "management" / "commands").glob("*.py"):
         assert "sqlalchemy" not in {n.split(".")[0] for n in imported_modules(path)}, path.name
