@@ -1,7 +1,9 @@
 """Read-only admin pages: the summaries and the run ledger are written by builds only."""
 from django.contrib import admin
 
-from etl.models import BuildRun, StaffCostSummary, StaffSummary, SummaryState
+from etl.models import (
+    BuildRun, ClinicDay, ClinicScore, RegionMonth, StaffCostSummary, StaffSummary, SummaryState,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,3 +43,25 @@ class StaffCostSummaryAdmin(ReadOnlyAdmin):
     list_display = ("day", "location_id", "role_group_id", "rostered_hours", "staff_cost", "nr_staff",
                     "nr_visits", "nr_patients", "patients_per_hour", "cost_per_patient")
     date_hierarchy = "day"
+
+
+@admin.register(ClinicDay)
+class ClinicDayAdmin(ReadOnlyAdmin):
+    list_display = ("day", "clinic_id", "region_id", "nr_visits", "nr_patients", "nr_no_show", "no_show_rate",
+                    "rostered_hours", "staff_cost", "patients_per_hour", "cost_per_patient")
+    date_hierarchy = "day"
+
+
+@admin.register(ClinicScore)
+class ClinicScoreAdmin(ReadOnlyAdmin):
+    list_display = ("day", "clinic_id", "region_id", "patients_per_hour", "pph_z", "cost_per_patient", "cpp_z",
+                    "is_outlier", "pph_rank", "pph_pct_rank")
+    list_filter = ("is_outlier",)
+    date_hierarchy = "day"
+
+
+@admin.register(RegionMonth)
+class RegionMonthAdmin(ReadOnlyAdmin):
+    list_display = ("month", "region_id", "nr_clinics", "nr_visits", "nr_patients", "rostered_hours", "staff_cost",
+                    "visits_per_hour", "cost_per_patient", "outlier_days", "visits_change")
+    date_hierarchy = "month"

@@ -1,4 +1,4 @@
-"""Summary tables: what the web app, admin and API read (CONTRACT section 2).
+"""Summary tables: what the web app, admin and API read (CONTRACT sections 2 and 4).
 
 The ETL writes these tables through SQLAlchemy Core (``etl.db.tables`` derives their Table
 objects from these models); Django only reads them. Each has a surrogate ``id`` key
@@ -73,6 +73,103 @@ class StaffCostSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} location {self.location_id} group {self.role_group_id}"
+
+
+# --- clinic scores (CONTRACT section 4) ---------------------------------------------------
+
+class ClinicDay(models.Model):
+    """One row per (day, clinic) with a completed, cancelled or no-show visit, or a valid
+    shift, at the clinic or a department under it."""
+
+    day = models.DateField()
+    clinic_id = models.BigIntegerField()
+    region_id = models.BigIntegerField(null=True)
+    nr_visits = models.IntegerField(help_text="completed visits")
+    nr_cancelled = models.IntegerField()
+    nr_no_show = models.IntegerField()
+    nr_patients = models.IntegerField(help_text="distinct patients of completed visits")
+    no_show_rate = models.DecimalField(null=True, **RATIO)
+    rostered_hours = models.DecimalField(**RATIO)
+    staff_cost = models.DecimalField(**MONEY)
+    nr_staff = models.IntegerField()
+    patients_per_hour = models.DecimalField(null=True, **RATIO)
+    cost_per_patient = models.DecimalField(null=True, **RATIO)
+
+    class Meta:
+        db_table = "clinic_day"
+        ordering = ["day", "clinic_id"]
+        constraints = [models.UniqueConstraint(fields=["day", "clinic_id"], name="clinic_day_grain")]
+        indexes = [
+            models.Index(fields=["clinic_id", "day"], name="clinic_day_clinic_day"),
+            models.Index(fields=["region_id", "day"], name="clinic_day_region_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} clinic {self.clinic_id}"
+
+
+class ClinicScore(models.Model):
+    """One row per clinic_day row: rolling 28-day baselines, z-scores, outlier flag and
+    the rank of patients per hour within the region that day."""
+
+    day = models.DateField()
+    clinic_id = models.BigIntegerField()
+    region_id = models.BigIntegerField(null=True)
+    patients_per_hour = models.DecimalField(null=True, **RATIO)
+    cost_per_patient = models.DecimalField(null=True, **RATIO)
+    visits_7d = models.IntegerField(help_text="completed visits over the 7 calendar days ending on the day")
+    pph_baseline_days = models.IntegerField()
+    pph_mean = models.FloatField(null=True)
+    pph_sd = models.FloatField(null=True)
+    pph_z = models.FloatField(null=True)
+    cpp_baseline_days = models.IntegerField()
+    cpp_mean = models.FloatField(null=True)
+    cpp_sd = models.FloatField(null=True)
+    cpp_z = models.FloatField(null=True)
+    is_outlier = models.BooleanField()
+    pph_rank = models.IntegerField(null=True)
+    pph_pct_rank = models.FloatField(null=True)
+
+    class Meta:
+        db_table = "clinic_score"
+        ordering = ["day", "clinic_id"]
+        constraints = [models.UniqueConstraint(fields=["day", "clinic_id"], name="clinic_score_grain")]
+        indexes = [
+            models.Index(fields=["clinic_id", "day"], name="clinic_score_clinic_day"),
+            models.Index(fields=["region_id", "day"], name="clinic_score_region_day"),
+            models.Index(fields=["is_outlier", "day"], name="clinic_score_outlier_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} clinic {self.clinic_id}"
+
+
+class RegionMonth(models.Model):
+    """One row per (month, region) with a clinic_day row of a clinic of that region."""
+
+    month = models.DateField(help_text="the first day of the month")
+    region_id = models.BigIntegerField(null=True)
+    nr_clinics = models.IntegerField()
+    nr_visits = models.IntegerField(help_text="completed visits")
+    nr_no_show = models.IntegerField()
+    nr_patients = models.IntegerField(help_text="distinct patients over the month")
+    rostered_hours = models.DecimalField(**RATIO)
+    staff_cost = models.DecimalField(**MONEY)
+    visits_per_hour = models.DecimalField(null=True, **RATIO)
+    cost_per_patient = models.DecimalField(null=True, **RATIO)
+    outlier_days = models.IntegerField()
+    visits_change = models.DecimalField(null=True, **RATIO)
+
+    class Meta:
+        db_table = "region_month"
+        ordering = ["month", "region_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "region_id"], name="region_month_grain", nulls_distinct=False),
+        ]
+        indexes = [models.Index(fields=["region_id", "month"], name="region_month_region_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} region {self.region_id}"
 
 
 # --- build state: what each summary was built from, and the run ledger -----------------
