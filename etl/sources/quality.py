@@ -20,10 +20,15 @@ from sqlalchemy.sql.selectable import CTE
 
 from etl import db
 from etl.queries.hierarchy import top_ancestors
+from etl.queries.location_clinics import location_clinics
 from etl.queries.staff_summary import COMPLETED, COUNTED_STATUSES
+from etl.queries.validity import (
+    ends_before, hourly_cents, infinite, lasts_over_a_day, not_timestamp, out_of_day_range,
+)
 from etl.db.tables import raw
 
 KNOWN_STATUSES = (*COUNTED_STATUSES, "scheduled")
+REGION = "region"
 MAX_STATUS_VALUES = 20
 """Most frequent unknown status values listed (a wild export could hold thousands)."""
 
@@ -173,6 +178,53 @@ def _reaches_missing(table_name: str) -> Callable[[], Select]:
     return build
 
 
+def _without_clinic(table_name: str) -> Callable[[], Select]:
+    """Rows whose location has no clinic (CONTRACT 4): none found up the chain, or no
+    such location row; for ``emr_location`` itself, the locations other than regions."""
+
+    def build() -> Select:
+        table, clinics = raw(table_name), location_clinics()
+        is_location = table_name == "emr_location"
+        query = (
+            select(table.c.id.label("id"))
+            .select_from(table)
+            .outerjoin(clinics, clinics.c.location_id == (table.c.id if is_location else table.c.location_id))
+            .where(clinics.c.clinic_id.is_(None))
+        )
+        # A region has no clinic by nature: only other locations without one are dirt.
+        return query.where(table.c.kind != REGION) if is_location else query
+
+    return build
+
+
+TIMESTAMP_FAULTS = (
+    ("not_timestamp", not_timestamp,
+     "is not 'YYYY-MM-DD HH:MM:SS[.fraction]' text of a real date and time (SQLite)"),
+    ("out_of_range", out_of_day_range, "falls outside 0001-01-01 .. 9999-12-31"),
+    ("infinite", infinite, "is infinity or -infinity (PostgreSQL)"),
+)
+TIMESTAMP_EFFECTS = {
+    ("emr_visit", "start_at"): "no day: counted nowhere",
+    ("emr_visit", "end_at"): "counts as missing: no visit minutes",
+    ("emr_shift", "start_at"): "no day: counted nowhere",
+    ("emr_shift", "end_at"): "invalid: ignored by staff_cost_summary",
+}
+
+
+def _timestamp_checks() -> tuple[Check, ...]:
+    """One check per raw timestamp column that decides a day or a duration, and per
+    reason it has no day (CONTRACT 1)."""
+    checks = []
+    for (table, column), effect in TIMESTAMP_EFFECTS.items():
+        noun, short = table.removeprefix("emr_"), column.removesuffix("_at")
+        for kind, fault, what in TIMESTAMP_FAULTS:
+            checks.append(Check(
+                f"{noun}_{short}_{kind}", table, f"{noun}s whose {column} {what} ({effect})",
+                _rows(table, lambda t, column=column, fault=fault: fault(t.c[column])),
+            ))
+    return tuple(checks)
+
+
 # --- the checks --------------------------------------------------------------------------
 
 CHECKS: tuple[Check, ...] = (
@@ -181,13 +233,20 @@ CHECKS: tuple[Check, ...] = (
           _rows("emr_visit", _unknown_status), _status_values),
     Check("visit_ends_before_start", "emr_visit",
           "visits whose end_at is before start_at (no visit minutes)",
-          _rows("emr_visit", lambda v: v.c.end_at < v.c.start_at)),
+          _rows("emr_visit", lambda v: ends_before(v.c.start_at, v.c.end_at))),
+    Check("visit_longer_than_24h", "emr_visit",
+          "visits whose end_at is more than 24 hours after start_at (completed ones count, with no visit minutes)",
+          _rows("emr_visit", lambda v: lasts_over_a_day(v.c.start_at, v.c.end_at))),
     Check("completed_visit_without_end", "emr_visit",
           "completed visits with no end_at (no visit minutes)",
           _rows("emr_visit", lambda v: v.c.status == COMPLETED, lambda v: v.c.end_at.is_(None))),
     Check("shift_ends_before_start", "emr_shift",
           "shifts whose end_at is before start_at (invalid: ignored by staff_cost_summary)",
-          _rows("emr_shift", lambda s: s.c.end_at < s.c.start_at)),
+          _rows("emr_shift", lambda s: ends_before(s.c.start_at, s.c.end_at))),
+    Check("shift_longer_than_24h", "emr_shift",
+          "shifts longer than 24 hours (invalid: ignored by staff_cost_summary)",
+          _rows("emr_shift", lambda s: lasts_over_a_day(s.c.start_at, s.c.end_at))),
+    *_timestamp_checks(),
     Check("visit_staff_missing", "emr_visit",
           "visits whose staff_id names no emr_staff row (role group NULL)",
           _dangling("emr_visit", "staff_id", "emr_staff")),
@@ -227,9 +286,25 @@ CHECKS: tuple[Check, ...] = (
     Check("location_reaches_missing_parent", "emr_location",
           "locations whose parent_id chain reaches a missing location (no region)",
           _reaches_missing("emr_location")),
+    Check("location_without_clinic", "emr_location",
+          "locations other than regions with no clinic up their parent_id chain (left out of the clinic scores)",
+          _without_clinic("emr_location")),
+    Check("visit_without_clinic", "emr_visit",
+          "visits at a location without a clinic, or with no emr_location row (left out of the clinic scores)",
+          _without_clinic("emr_visit")),
+    Check("shift_without_clinic", "emr_shift",
+          "shifts at a location without a clinic, or with no emr_location row (left out of the clinic scores)",
+          _without_clinic("emr_shift")),
     Check("staff_without_cost", "emr_staff",
           "staff with no hourly_cost (their shifts cost 0)",
           _rows("emr_staff", lambda s: s.c.hourly_cost.is_(None))),
+    Check("staff_negative_cost", "emr_staff",
+          "staff whose hourly_cost is negative (their shifts cost 0)",
+          _rows("emr_staff", lambda s: hourly_cents(s.c.hourly_cost) < 0)),
+    Check("staff_cost_unreadable", "emr_staff",
+          "staff whose hourly_cost is no NUMERIC(10,2) value (SQLite: text, or beyond 99,999,999.99;"
+          " their shifts cost 0)",
+          _rows("emr_staff", lambda s: s.c.hourly_cost.is_not(None), lambda s: hourly_cents(s.c.hourly_cost).is_(None))),
 )
 
 

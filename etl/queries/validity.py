@@ -1,0 +1,223 @@
+"""The contract's rules for absurd raw values (CONTRACT 1, "Absurd values are dirt too"),
+each written once, for every summary query, the publish gates and the data-quality report.
+
+Import them from here:
+
+- ``has_day(ts)`` / ``day_of(ts)``: whether a ``start_at`` has a day, and that day (NULL
+  when it has none). A row without a day is counted nowhere. Spelled per database in
+  :mod:`etl.queries.portable`: PostgreSQL rejects ``infinity``, BC and years past 9999;
+  SQLite also rejects text that is not a canonical timestamp of a real date and time.
+  An ``end_at`` is usable exactly when ``has_day(end_at)``: otherwise it counts as missing
+  for a visit and makes a shift invalid.
+- ``valid_duration(start, end)``: both have a day and ``0 <= end - start <= 24 hours``,
+  exactly (fractions of a second included). A valid shift; a completed visit whose
+  minutes count. ``ends_before(start, end)`` and ``lasts_over_a_day(start, end)`` are the
+  two ways a pair of usable timestamps fails it.
+- ``duration_seconds(start, end)``: the whole seconds of a valid duration, else NULL.
+- ``hourly_cents(cost)``: ``hourly_cost`` in whole cents as PostgreSQL stores a
+  NUMERIC(10,2) (on SQLite a value with more decimals is rounded half up from its decimal
+  text, not its binary value: 1.005 is 101 cents); NULL when there is no such value (NULL;
+  on SQLite also text, or beyond 99,999,999.99). ``cost_cents(cost)``: what an hour costs
+  in a summary — the same, with NULL, negative or unreadable counting 0.
+- ``not_timestamp(ts)``, ``out_of_day_range(ts)``, ``infinite(ts)``: why a non-NULL
+  timestamp has no day, for the report (exactly one holds when ``has_day`` does not).
+
+Every predicate is true or false, never NULL, and guarded so that PostgreSQL never does
+arithmetic on a timestamp without a day (``infinity - x`` or year 294276 + 1 day would
+fail the statement): its ``CASE`` evaluates the arithmetic only after the guard.
+"""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ColumnElement, and_, case, false, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from etl.queries.portable import day_of, has_day, seconds_between, sqlite_timestamp_text
+
+__all__ = [
+    "DAY_SECONDS", "MAX_HOURLY_CENTS", "cost_cents", "day_of", "duration_seconds", "ends_before", "has_day",
+    "hourly_cents", "infinite", "lasts_over_a_day", "not_timestamp", "out_of_day_range", "valid_duration",
+]
+
+DAY_SECONDS = 24 * 3600
+MAX_HOURLY_CENTS = 9_999_999_999
+"""99,999,999.99, the largest NUMERIC(10,2), in cents."""
+
+
+# --- durations -------------------------------------------------------------------------
+
+class _end_after(FunctionElement):
+    """``end - start > seconds``, exact; only for timestamps that have a day."""
+
+    type = Boolean()
+    name = "end_after"
+    inherit_cache = False  # ``seconds`` is compiled into the text
+
+    def __init__(self, start, end, seconds: int):
+        self.seconds = int(seconds)
+        super().__init__(start, end)
+
+
+class _end_before(FunctionElement):
+    """``end < start``, exact; only for timestamps that have a day."""
+
+    type = Boolean()
+    name = "end_before"
+    inherit_cache = True
+
+
+@compiles(_end_after, "postgresql")
+def _end_after_pg(element, compiler, **kw):
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({end} > {start} + INTERVAL '{element.seconds} seconds')"
+
+
+@compiles(_end_before, "postgresql")
+def _end_before_pg(element, compiler, **kw):
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({end} < {start})"
+
+
+def _sqlite_difference(element, compiler, offset: int, **kw) -> tuple[str, str]:
+    """SQLite: (whole seconds of ``end - start - offset``, the difference of the fractions).
+
+    Whole seconds from the first 19 characters, fractions as numbers, so '.5' and '.50'
+    are equal (text comparison would order them); the fraction difference is within
+    (-1, 1), so it decides only when the whole seconds are equal."""
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    fmt = compiler.process(literal("%s"), **kw)
+    whole = f"(CAST(strftime({fmt}, substr({end}, 1, 19)) AS INTEGER) - CAST(strftime({fmt}, substr({start}, 1, 19)) AS INTEGER) - {offset})"
+    fraction = f"(CAST(substr({end}, 20) AS REAL) - CAST(substr({start}, 20) AS REAL))"
+    return whole, fraction
+
+
+@compiles(_end_after, "sqlite")
+def _end_after_sqlite(element, compiler, **kw):
+    whole, fraction = _sqlite_difference(element, compiler, element.seconds, **kw)
+    return f"({whole} > 0 OR ({whole} = 0 AND {fraction} > 0))"
+
+
+@compiles(_end_before, "sqlite")
+def _end_before_sqlite(element, compiler, **kw):
+    whole, fraction = _sqlite_difference(element, compiler, 0, **kw)
+    return f"({whole} < 0 OR ({whole} = 0 AND {fraction} < 0))"
+
+
+def _guarded(start, end, predicate) -> ColumnElement[bool]:
+    """``predicate`` when both timestamps have a day, else false (evaluated in that order)."""
+    return case((and_(has_day(start), has_day(end)), predicate), else_=false())
+
+
+def ends_before(start, end) -> ColumnElement[bool]:
+    """Both have a day and ``end`` is before ``start``."""
+    return _guarded(start, end, _end_before(start, end))
+
+
+def lasts_over_a_day(start, end) -> ColumnElement[bool]:
+    """Both have a day and ``end`` is more than 24 hours after ``start``."""
+    return _guarded(start, end, _end_after(start, end, DAY_SECONDS))
+
+
+def valid_duration(start, end) -> ColumnElement[bool]:
+    """Both have a day and ``0 <= end - start <= 24 hours`` (CONTRACT 1 and 2)."""
+    return _guarded(start, end, and_(~_end_before(start, end), ~_end_after(start, end, DAY_SECONDS)))
+
+
+def duration_seconds(start, end) -> ColumnElement:
+    """Whole seconds from ``start`` to ``end`` when the duration is valid, else NULL:
+    0 .. 86,400."""
+    return case((valid_duration(start, end), seconds_between(start, end)))
+
+
+# --- money -----------------------------------------------------------------------------
+
+class hourly_cents(FunctionElement):
+    type = BigInteger()
+    name = "hourly_cents"
+    inherit_cache = True
+
+
+@compiles(hourly_cents, "postgresql")
+def _hourly_cents_pg(element, compiler, **kw):
+    (cost,) = element.clauses
+    # NUMERIC(10,2): exact, and at most MAX_HOURLY_CENTS in magnitude.
+    return f"CAST({compiler.process(cost, **kw)} * 100 AS BIGINT)"
+
+
+@compiles(hourly_cents, "sqlite")
+def _hourly_cents_sqlite(element, compiler, **kw):
+    (cost,) = element.clauses
+    x = compiler.process(cost, **kw)
+    dot, five = compiler.process(literal("."), **kw), compiler.process(literal("5"), **kw)
+    # A REAL's text is its shortest decimal (at most 15 significant digits): what was
+    # loaded. From 1e-4 to 1e9 it is plain 'digits.digits'; below rounds to 0 cents.
+    text = f"CAST(abs({x}) AS TEXT)"
+    point = f"instr({text}, {dot})"
+    fraction = f"(substr({text}, {point} + 1) || '000')"
+    parsed = (
+        f"(CAST(substr({text}, 1, {point} - 1) AS INTEGER) * 100"
+        f" + CAST(substr({fraction}, 1, 2) AS INTEGER) + (substr({fraction}, 3, 1) >= {five}))"
+    )
+    cents = (
+        f"CASE typeof({x}) WHEN 'integer' THEN {x} * 100"
+        f" WHEN 'real' THEN CASE WHEN abs({x}) < 0.0001 THEN 0 WHEN abs({x}) < 1000000000"
+        f" THEN (CASE WHEN {x} < 0 THEN -1 ELSE 1 END) * {parsed} END END"
+    )
+    return f"CASE WHEN abs({cents}) <= {MAX_HOURLY_CENTS} THEN {cents} END"
+
+
+def cost_cents(cost) -> ColumnElement:
+    """Cents an hour costs in a summary: :func:`hourly_cents`, with NULL, negative and
+    unreadable costs counting 0 (CONTRACT 2); 0 .. ``MAX_HOURLY_CENTS``."""
+    cents = hourly_cents(cost)
+    return case((cents > 0, cents), else_=0)
+
+
+# --- why a timestamp has no day (for the report) -----------------------------------------
+
+class _timestamp_fault(FunctionElement):
+    type = Boolean()
+    name = "timestamp_fault"
+    inherit_cache = False  # ``kind`` is compiled into the text
+
+    def __init__(self, ts, kind: str):
+        self.kind = kind
+        super().__init__(ts)
+
+
+@compiles(_timestamp_fault, "postgresql")
+def _fault_pg(element, compiler, **kw):
+    (ts,) = element.clauses
+    value = compiler.process(ts, **kw)
+    if element.kind == "text":  # a TIMESTAMP column holds timestamps only
+        return "false"
+    if element.kind == "infinity":
+        return f"({value} IS NOT NULL AND NOT isfinite({value}))"
+    return f"({value} IS NOT NULL AND isfinite({value}) AND NOT {compiler.process(has_day(ts), **kw)})"
+
+
+@compiles(_timestamp_fault, "sqlite")
+def _fault_sqlite(element, compiler, **kw):
+    (ts,) = element.clauses
+    value = compiler.process(ts, **kw)
+    canonical = sqlite_timestamp_text(value, compiler, **kw)
+    if element.kind == "text":
+        return f"({value} IS NOT NULL AND NOT {canonical})"
+    if element.kind == "infinity":  # text 'infinity' is not a timestamp: kind "text"
+        return "0"
+    return f"({canonical} AND NOT {compiler.process(has_day(ts), **kw)})"
+
+
+def not_timestamp(ts) -> ColumnElement[bool]:
+    """SQLite: set, but not canonical text of a real date and time (never on PostgreSQL)."""
+    return _timestamp_fault(ts, "text")
+
+
+def out_of_day_range(ts) -> ColumnElement[bool]:
+    """A finite timestamp whose day is before 0001-01-01 or after 9999-12-31."""
+    return _timestamp_fault(ts, "range")
+
+
+def infinite(ts) -> ColumnElement[bool]:
+    """PostgreSQL's ``infinity`` or ``-infinity`` (never on SQLite)."""
+    return _timestamp_fault(ts, "infinity")
