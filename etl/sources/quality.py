@@ -199,9 +199,9 @@ def _without_clinic(table_name: str) -> Callable[[], Select]:
 
 TIMESTAMP_FAULTS = (
     ("not_timestamp", not_timestamp,
-     "is not 'YYYY-MM-DD HH:MM:SS[.fraction]' text of a real date and time (SQLite)"),
+     "is not 'YYYY-MM-DD HH:MM:SS[.fraction]' text of a real date and time, on SQLite"),
     ("out_of_range", out_of_day_range, "falls outside 0001-01-01 .. 9999-12-31"),
-    ("infinite", infinite, "is infinity or -infinity (PostgreSQL)"),
+    ("infinite", infinite, "is infinity or -infinity, on PostgreSQL"),
 )
 TIMESTAMP_EFFECTS = {
     ("emr_visit", "start_at"): "no day: counted nowhere",
