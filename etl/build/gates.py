@@ -44,7 +44,7 @@ def _shift_totals(window: Sequence[DateRange] | None) -> dict[str, Decimal]:
     NULL for every other shift, whatever its timestamps hold ('infinity', year 294276,
     SQLite text), so no raw value can make this query fail."""
     shift = raw("emr_shift")
-    seconds = func.coalesce(func.sum(duration_seconds(shift.c.start_at, shift.c.end_at)), 0)
+    seconds = func.coalesce(func.sum(duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)), 0)
     (total,) = db.emr_fetch_all(select(seconds).where(dated(shift.c.start_at, window)))[0]
     return {"rostered hours": (Decimal(int(total)) / 3600).quantize(Decimal("0.000001"))}
 

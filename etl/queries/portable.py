@@ -7,9 +7,11 @@ Each is one SQLAlchemy element compiled per dialect, so a query is written once.
   past 9999. On SQLite, where a column's type does not bind its content: text
   ``YYYY-MM-DD HH:MM:SS`` (optionally ``.`` and digits) naming a real date and time, year
   0001 or later. Never NULL: false for a NULL ``ts``.
-- ``day_of(ts)``: the date part of such a timestamp, NULL when ``ts`` has no day. PostgreSQL
-  casts; SQLite takes the text's first ten characters (``CAST(... AS DATE)`` there
-  yields the integer year, silently).
+- ``day_of(ts)``: the date part of such a timestamp, NULL when ``ts`` has no day.
+  ``date_part(ts)`` is the same without the check, for rows a query has already filtered
+  with ``has_day`` (it saves SQLite a second parse of every row). PostgreSQL casts; SQLite
+  takes the text's first ten characters (``CAST(... AS DATE)`` there yields the integer
+  year, silently).
 - ``seconds_between(start, end)``: whole seconds from ``start`` to ``end``, each
   timestamp read to the second (fractions of a second are dropped), as an integer. Only
   for timestamps that have a day (guard it with :mod:`etl.queries.validity`).
@@ -57,19 +59,18 @@ def _has_day_pg(element, compiler, **kw):
 def sqlite_timestamp_text(value: str, compiler, **kw) -> str:
     """SQLite: ``value`` (compiled SQL) is canonical timestamp text of a real date and time.
 
-    The first 19 characters must survive SQLite's own parse and print unchanged (the
-    ``+0 seconds`` modifier makes it recompute the date, so 2023-02-29, 24:00:00 or a
-    'T' separator change and fail); what follows may only be ``.`` and one or more digits.
-    ``IS`` keeps the result true or false, never NULL."""
-    fmt = compiler.process(literal("%Y-%m-%d %H:%M:%S"), **kw)
-    modifier = compiler.process(literal("+0 seconds"), **kw)
+    The first 19 characters must survive SQLite's own parse and print unchanged: through
+    julianday() and back, the date is recomputed, so 2023-02-29, 24:00:00, a 'T' separator
+    or a missing seconds field change and fail (and this costs about half of strftime with a
+    format). What follows may only be ``.`` and one or more digits. ``IS`` keeps the result
+    true or false, never NULL."""
     dot, digits = compiler.process(literal("."), **kw), compiler.process(literal("*[^0-9]*"), **kw)
     head = f"substr({value}, 1, 19)"
     return (
         f"(typeof({value}) = 'text'"
         f" AND (length({value}) = 19 OR (length({value}) > 20 AND substr({value}, 20, 1) = {dot}"
         f" AND substr({value}, 21) NOT GLOB {digits}))"
-        f" AND strftime({fmt}, {head}, {modifier}) IS {head})"
+        f" AND datetime(julianday({head})) IS {head})"
     )
 
 
@@ -82,22 +83,34 @@ def _has_day_sqlite(element, compiler, **kw):
     return f"({sqlite_timestamp_text(value, compiler, **kw)} AND {value} >= {first})"
 
 
+class date_part(FunctionElement):
+    type = Date()
+    name = "date_part"
+    inherit_cache = True
+
+
+@compiles(date_part, "postgresql")
+def _date_part_pg(element, compiler, **kw):
+    (ts,) = element.clauses
+    return f"CAST({compiler.process(ts, **kw)} AS DATE)"
+
+
+@compiles(date_part, "sqlite")
+def _date_part_sqlite(element, compiler, **kw):
+    (ts,) = element.clauses
+    return f"substr({compiler.process(ts, **kw)}, 1, 10)"
+
+
 class day_of(FunctionElement):
     type = Date()
     name = "day_of"
     inherit_cache = True
 
 
-@compiles(day_of, "postgresql")
-def _day_of_pg(element, compiler, **kw):
+@compiles(day_of)
+def _day_of(element, compiler, **kw):
     (ts,) = element.clauses
-    return f"CASE WHEN {compiler.process(has_day(ts), **kw)} THEN CAST({compiler.process(ts, **kw)} AS DATE) END"
-
-
-@compiles(day_of, "sqlite")
-def _day_of_sqlite(element, compiler, **kw):
-    (ts,) = element.clauses
-    return f"CASE WHEN {compiler.process(has_day(ts), **kw)} THEN substr({compiler.process(ts, **kw)}, 1, 10) END"
+    return f"CASE WHEN {compiler.process(has_day(ts), **kw)} THEN {compiler.process(date_part(ts), **kw)} END"
 
 
 class seconds_between(FunctionElement):
@@ -116,17 +129,20 @@ def _seconds_pg(element, compiler, **kw):
     )
 
 
+def sqlite_whole_seconds(start: str, end: str) -> str:
+    """SQLite: whole seconds from ``start`` to ``end`` (compiled SQL of canonical text).
+
+    Only the first 19 characters: SQLite rounds a fraction of .9995 or more up to the next
+    second, where PostgreSQL's date_trunc drops it. julianday() is a REAL of days (its
+    error near year 9999 is below 1e-9 days, 0.1 ms), so the rounded product is exact for
+    whole seconds, and it costs a third of strftime('%s')."""
+    return f"CAST(round((julianday(substr({end}, 1, 19)) - julianday(substr({start}, 1, 19))) * 86400) AS INTEGER)"
+
+
 @compiles(seconds_between, "sqlite")
 def _seconds_sqlite(element, compiler, **kw):
-    start, end = element.clauses
-    # strftime's format is a bound value, so '%s' is escaped correctly for every paramstyle.
-    # Only the first 19 characters: SQLite rounds a fraction of .9995 or more up to the
-    # next second, where PostgreSQL's date_trunc drops it.
-    fmt = compiler.process(literal("%s"), **kw)
-    return (
-        f"(CAST(strftime({fmt}, substr({compiler.process(end, **kw)}, 1, 19)) AS INTEGER)"
-        f" - CAST(strftime({fmt}, substr({compiler.process(start, **kw)}, 1, 19)) AS INTEGER))"
-    )
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return sqlite_whole_seconds(start, end)
 
 
 def round_half_up(n, d) -> ColumnElement:

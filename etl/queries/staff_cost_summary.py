@@ -38,7 +38,7 @@ from etl.db.tables import raw
 from etl.queries.groups import dated, role_groups, staff_groups
 from etl.queries.portable import round_half_up, rounded_quotient, seconds_between, shift_decimal
 from etl.queries.staff_summary import COMPLETED
-from etl.queries.validity import day_of, valid_duration
+from etl.queries.validity import date_part, valid_duration
 
 
 def shifts_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
@@ -53,7 +53,7 @@ def shifts_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
     cent_seconds = seconds * func.coalesce(staff.c.hourly_cost_cents, 0)
     query = (
         select(
-            day_of(shift.c.start_at).label("day"),
+            date_part(shift.c.start_at).label("day"),
             shift.c.location_id,
             staff.c.role_group_id,  # NULL when the staff row is missing (outer join)
             func.sum(seconds).label("rostered_seconds"),
@@ -63,8 +63,8 @@ def shifts_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
         )
         .select_from(shift)
         .outerjoin(staff, staff.c.staff_id == shift.c.staff_id)
-        .where(dated(shift.c.start_at, window), valid_duration(shift.c.start_at, shift.c.end_at))
-        .group_by(day_of(shift.c.start_at), shift.c.location_id, staff.c.role_group_id)
+        .where(dated(shift.c.start_at, window), valid_duration(shift.c.start_at, shift.c.end_at, start_has_day=True))
+        .group_by(date_part(shift.c.start_at), shift.c.location_id, staff.c.role_group_id)
     )
     return query.cte("shifts_by_group")
 
@@ -75,7 +75,7 @@ def visits_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
     visit = raw("emr_visit")
     query = (
         select(
-            day_of(visit.c.start_at).label("day"),
+            date_part(visit.c.start_at).label("day"),
             visit.c.location_id,
             staff.c.role_group_id,  # NULL for visits without a group, as in staff_summary
             func.count().label("nr_visits"),
@@ -84,7 +84,7 @@ def visits_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
         .select_from(visit)
         .outerjoin(staff, staff.c.staff_id == visit.c.staff_id)
         .where(visit.c.status == COMPLETED, dated(visit.c.start_at, window))
-        .group_by(day_of(visit.c.start_at), visit.c.location_id, staff.c.role_group_id)
+        .group_by(date_part(visit.c.start_at), visit.c.location_id, staff.c.role_group_id)
     )
     return query.cte("visits_by_group")
 

@@ -13,7 +13,7 @@ from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.groups import dated, role_groups, staff_groups
 from etl.queries.portable import rounded_quotient
-from etl.queries.validity import day_of, duration_seconds
+from etl.queries.validity import date_part, duration_seconds
 
 COMPLETED, CANCELLED, NO_SHOW = "completed", "cancelled", "no_show"
 COUNTED_STATUSES = (COMPLETED, CANCELLED, NO_SHOW)
@@ -27,7 +27,7 @@ def counted_visits(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
     visit = raw("emr_visit")
     query = (
         select(
-            day_of(visit.c.start_at).label("day"),
+            date_part(visit.c.start_at).label("day"),
             visit.c.location_id,
             visit.c.service_id,
             # NULL when the visit has no staff, the staff row is missing, the member has
@@ -36,7 +36,7 @@ def counted_visits(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
             staff.c.role_group_name,
             visit.c.patient_id,
             visit.c.status,
-            case((visit.c.status == COMPLETED, duration_seconds(visit.c.start_at, visit.c.end_at)))
+            case((visit.c.status == COMPLETED, duration_seconds(visit.c.start_at, visit.c.end_at, start_has_day=True)))
             .label("valid_seconds"),
         )
         .select_from(visit)

@@ -4,7 +4,8 @@ each written once, for every summary query, the publish gates and the data-quali
 Import them from here:
 
 - ``has_day(ts)`` / ``day_of(ts)``: whether a ``start_at`` has a day, and that day (NULL
-  when it has none). A row without a day is counted nowhere. Spelled per database in
+  when it has none); ``date_part(ts)`` is ``day_of`` for rows already filtered by
+  ``has_day``. A row without a day is counted nowhere. Spelled per database in
   :mod:`etl.queries.portable`: PostgreSQL rejects ``infinity``, BC and years past 9999;
   SQLite also rejects text that is not a canonical timestamp of a real date and time.
   An ``end_at`` is usable exactly when ``has_day(end_at)``: otherwise it counts as missing
@@ -28,14 +29,16 @@ fail the statement): its ``CASE`` evaluates the arithmetic only after the guard.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ColumnElement, and_, case, false, literal
+from sqlalchemy import BigInteger, Boolean, ColumnElement, case, false, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from etl.queries.portable import day_of, has_day, seconds_between, sqlite_timestamp_text
+from etl.queries.portable import (
+    date_part, day_of, has_day, seconds_between, sqlite_timestamp_text, sqlite_whole_seconds,
+)
 
 __all__ = [
-    "DAY_SECONDS", "MAX_HOURLY_CENTS", "cost_cents", "day_of", "duration_seconds", "ends_before", "has_day",
+    "DAY_SECONDS", "MAX_HOURLY_CENTS", "cost_cents", "date_part", "day_of", "duration_seconds", "ends_before", "has_day",
     "hourly_cents", "infinite", "lasts_over_a_day", "not_timestamp", "out_of_day_range", "valid_duration",
 ]
 
@@ -85,8 +88,7 @@ def _sqlite_difference(element, compiler, offset: int, **kw) -> tuple[str, str]:
     are equal (text comparison would order them); the fraction difference is within
     (-1, 1), so it decides only when the whole seconds are equal."""
     start, end = (compiler.process(c, **kw) for c in element.clauses)
-    fmt = compiler.process(literal("%s"), **kw)
-    whole = f"(CAST(strftime({fmt}, substr({end}, 1, 19)) AS INTEGER) - CAST(strftime({fmt}, substr({start}, 1, 19)) AS INTEGER) - {offset})"
+    whole = f"({sqlite_whole_seconds(start, end)} - {offset})" if offset else sqlite_whole_seconds(start, end)
     fraction = f"(CAST(substr({end}, 20) AS REAL) - CAST(substr({start}, 20) AS REAL))"
     return whole, fraction
 
@@ -103,9 +105,57 @@ def _end_before_sqlite(element, compiler, **kw):
     return f"({whole} < 0 OR ({whole} = 0 AND {fraction} < 0))"
 
 
-def _guarded(start, end, predicate) -> ColumnElement[bool]:
-    """``predicate`` when both timestamps have a day, else false (evaluated in that order)."""
-    return case((and_(has_day(start), has_day(end)), predicate), else_=false())
+class _within_a_day(FunctionElement):
+    """``0 <= end - start <= 24 hours``, exact; only for timestamps that have a day."""
+
+    type = Boolean()
+    name = "within_a_day"
+    inherit_cache = True
+
+
+@compiles(_within_a_day, "postgresql")
+def _within_a_day_pg(element, compiler, **kw):
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({end} >= {start} AND {end} <= {start} + INTERVAL '{DAY_SECONDS} seconds')"
+
+
+@compiles(_within_a_day, "sqlite")
+def _within_a_day_sqlite(element, compiler, **kw):
+    whole, fraction = _sqlite_difference(element, compiler, 0, **kw)
+    # BETWEEN evaluates the difference once: the usual case costs one pair of julianday().
+    return (
+        f"CASE WHEN {whole} BETWEEN 1 AND {DAY_SECONDS - 1} THEN 1 WHEN {whole} = 0 THEN {fraction} >= 0"
+        f" WHEN {whole} = {DAY_SECONDS} THEN {fraction} <= 0 ELSE 0 END"
+    )
+
+
+class _both_have_days(FunctionElement):
+    """``has_day(start) AND has_day(end)``; with ``start_checked``, SQLite skips the start
+    (the query's WHERE requires it, and there each check parses text). PostgreSQL always
+    checks both: its WHERE conditions run in any order, so the guard must stand alone."""
+
+    type = Boolean()
+    name = "both_have_days"
+    inherit_cache = False  # ``start_checked`` changes the text
+
+    def __init__(self, start, end, start_checked: bool):
+        self.start_checked = start_checked
+        super().__init__(start, end)
+
+
+@compiles(_both_have_days)
+def _both_have_days_sql(element, compiler, **kw):
+    start, end = element.clauses
+    end_ok = compiler.process(has_day(end), **kw)
+    if element.start_checked and compiler.dialect.name == "sqlite":
+        return end_ok
+    return f"({compiler.process(has_day(start), **kw)} AND {end_ok})"
+
+
+def _guarded(start, end, predicate, start_has_day: bool = False) -> ColumnElement[bool]:
+    """``predicate`` when both timestamps have a day, else false (evaluated in that order).
+    ``start_has_day``: the caller's WHERE already requires ``has_day(start)``."""
+    return case((_both_have_days(start, end, start_has_day), predicate), else_=false())
 
 
 def ends_before(start, end) -> ColumnElement[bool]:
@@ -118,15 +168,17 @@ def lasts_over_a_day(start, end) -> ColumnElement[bool]:
     return _guarded(start, end, _end_after(start, end, DAY_SECONDS))
 
 
-def valid_duration(start, end) -> ColumnElement[bool]:
-    """Both have a day and ``0 <= end - start <= 24 hours`` (CONTRACT 1 and 2)."""
-    return _guarded(start, end, and_(~_end_before(start, end), ~_end_after(start, end, DAY_SECONDS)))
+def valid_duration(start, end, *, start_has_day: bool = False) -> ColumnElement[bool]:
+    """Both have a day and ``0 <= end - start <= 24 hours`` (CONTRACT 1 and 2).
+    ``start_has_day=True`` when the query's WHERE already requires ``has_day(start)``:
+    the start is not checked twice."""
+    return _guarded(start, end, _within_a_day(start, end), start_has_day)
 
 
-def duration_seconds(start, end) -> ColumnElement:
+def duration_seconds(start, end, *, start_has_day: bool = False) -> ColumnElement:
     """Whole seconds from ``start`` to ``end`` when the duration is valid, else NULL:
     0 .. 86,400."""
-    return case((valid_duration(start, end), seconds_between(start, end)))
+    return case((valid_duration(start, end, start_has_day=start_has_day), seconds_between(start, end)))
 
 
 # --- money -----------------------------------------------------------------------------
