@@ -74,6 +74,9 @@ def load_facts(vendor: str) -> None:
     visit(4, "2024-03-01 09:00:00.50", "2024-03-02 09:00:00.5")
     visit(5, "2024-03-01 12:00:00", "2024-03-05 12:00:00", "cancelled")  # long, cancelled: counts
     visit(6, "2024-03-01 10:00:00", "2024-03-01 10:10:00", location=103)  # no clinic: 10 min
+    # Each timestamp read to the second: 11:00:00 to 11:30:00, 30 min (SQLite's strftime
+    # rounded .9999 up to 11:00:01: 29.98 min, where PostgreSQL's date_trunc gives 30).
+    visit(7, "2024-03-01 11:00:00.9999", "2024-03-01 11:30:00", location=103)
     shift(1, 500, "2024-03-01 08:00:00", "2024-03-01 16:00:00")  # 8 h x 40.00 = 320.00
     shift(2, 500, "2024-03-01 00:00:00", "2024-03-02 00:00:00")  # exactly 24 h x 40.00 = 960.00
     shift(3, 500, "2024-03-01 00:00:00", "2024-03-02 00:00:01")  # 24 h 1 s: invalid
@@ -109,14 +112,15 @@ EXPECTED_STAFF_SUMMARY = [
     # Completed v1, v2, v3, v4, v23, v24 (6 patients); v5 cancelled. Minutes: v1 30 + v2 1440
     # + v4 1440 = 2910; v3 lasts over 24 h, v23 and v24 have an end without a day.
     (DAY, 102, 1, 1, "Physicians", 6, 6, 1, 0, D("2910.00")),
-    (DAY, 103, 1, 1, "Physicians", 1, 1, 0, 0, D("10.00")),
+    # v6 10 min + v7 30 min
+    (DAY, 103, 1, 1, "Physicians", 2, 2, 0, 0, D("40.00")),
 ]
 EXPECTED_STAFF_COST_SUMMARY = [
     # s1 8 h + s2 24 h + s4 2 h + s5 1 h = 35 h; 320.00 + 960.00 + 0 + 1.01 = 1281.01;
     # staff 500, 510, 511; 6 visits, 6 patients; 6 / 35 = 0.171428.. -> 0.1714;
     # 1281.01 / 6 = 213.50166.. -> 213.5017
     (DAY, 102, 1, D("35.0000"), D("1281.01"), 3, 6, 6, D("0.1714"), D("213.5017")),
-    (DAY, 103, 1, D("0.0000"), D("0.00"), 0, 1, 1, None, D("0.0000")),
+    (DAY, 103, 1, D("0.0000"), D("0.00"), 0, 2, 2, None, D("0.0000")),
     (DAY, 104, 1, D("1.0000"), D("40.00"), 1, 0, 0, D("0.0000"), None),
 ]
 
@@ -177,7 +181,7 @@ EXPECTED_REPORT_BOTH = {
     "staff_negative_cost": (1, (510,)),
     # 103 is under a region, 104's parent is missing; the region 100 is not dirt.
     "location_without_clinic": (2, (103, 104)),
-    "visit_without_clinic": (1, (6,)),
+    "visit_without_clinic": (2, (6, 7)),
     "shift_without_clinic": (1, (7,)),
 }
 EXPECTED_REPORT = {
@@ -278,10 +282,10 @@ def test_each_summary_gate_scans_only_the_raw_tables_it_needs(emr):
     load_facts(connection.vendor)
     totals = gates.raw_totals(None)
     with CaptureQueriesContext(connection) as visits_only:
-        # v1-v4, v6, v23, v24 completed, v5 cancelled (rows without a day are not counted)
-        assert (totals["completed visits"], totals["cancelled visits"], totals["no-show visits"]) == (7, 1, 0)
+        # v1-v4, v6, v7, v23, v24 completed, v5 cancelled (rows without a day are not counted)
+        assert (totals["completed visits"], totals["cancelled visits"], totals["no-show visits"]) == (8, 1, 0)
     assert len(visits_only) == 1 and "emr_shift" not in visits_only[0]["sql"]
     with CaptureQueriesContext(connection) as shifts_only:
         assert totals["rostered hours"] == D("36")  # s1 8 + s2 24 + s4 2 + s5 1 + s7 1
-        assert totals["completed visits"] == 7  # computed once
+        assert totals["completed visits"] == 8  # computed once
     assert len(shifts_only) == 1 and "emr_visit" not in shifts_only[0]["sql"]
