@@ -77,6 +77,12 @@ def load_facts(vendor: str) -> None:
     # Each timestamp read to the second: 11:00:00 to 11:30:00, 30 min (SQLite's strftime
     # rounded .9999 up to 11:00:01: 29.98 min, where PostgreSQL's date_trunc gives 30).
     visit(7, "2024-03-01 11:00:00.9999", "2024-03-01 11:30:00", location=103)
+    # Ids with decimals, read as PostgreSQL stores a number in a BIGINT (rounded: 102, 1,
+    # 500, 2027); SQLite keeps the REAL, PostgreSQL rounds on insert.
+    put("emr_visit", id=27, patient_id=2027.4, location_id=101.6, service_id=1.2, staff_id=500.4,
+        start_at="2024-03-01 15:00:00", end_at="2024-03-01 15:20:00", status="completed",
+        updated_at="2024-03-05 00:00:00")                            # 20 min
+    shift(8, 510.4, "2024-03-01 12:00:00", "2024-03-01 13:00:00", location=101.6)  # 510, 102: 1 h, cost 0
     shift(1, 500, "2024-03-01 08:00:00", "2024-03-01 16:00:00")  # 8 h x 40.00 = 320.00
     shift(2, 500, "2024-03-01 00:00:00", "2024-03-02 00:00:00")  # exactly 24 h x 40.00 = 960.00
     shift(3, 500, "2024-03-01 00:00:00", "2024-03-02 00:00:01")  # 24 h 1 s: invalid
@@ -109,17 +115,18 @@ def load_facts(vendor: str) -> None:
 
 
 EXPECTED_STAFF_SUMMARY = [
-    # Completed v1, v2, v3, v4, v23, v24 (6 patients); v5 cancelled. Minutes: v1 30 + v2 1440
-    # + v4 1440 = 2910; v3 lasts over 24 h, v23 and v24 have an end without a day.
-    (DAY, 102, 1, 1, "Physicians", 6, 6, 1, 0, D("2910.00")),
+    # Completed v1, v2, v3, v4, v23, v24, v27 (7 patients); v5 cancelled. Minutes: v1 30
+    # + v2 1440 + v4 1440 + v27 20 = 2930; v3 lasts over 24 h, v23 and v24 have an end
+    # without a day.
+    (DAY, 102, 1, 1, "Physicians", 7, 7, 1, 0, D("2930.00")),
     # v6 10 min + v7 30 min
     (DAY, 103, 1, 1, "Physicians", 2, 2, 0, 0, D("40.00")),
 ]
 EXPECTED_STAFF_COST_SUMMARY = [
-    # s1 8 h + s2 24 h + s4 2 h + s5 1 h = 35 h; 320.00 + 960.00 + 0 + 1.01 = 1281.01;
-    # staff 500, 510, 511; 6 visits, 6 patients; 6 / 35 = 0.171428.. -> 0.1714;
-    # 1281.01 / 6 = 213.50166.. -> 213.5017
-    (DAY, 102, 1, D("35.0000"), D("1281.01"), 3, 6, 6, D("0.1714"), D("213.5017")),
+    # s1 8 h + s2 24 h + s4 2 h + s5 1 h + s8 1 h = 36 h; 320.00 + 960.00 + 0 + 1.01 + 0
+    # = 1281.01; staff 500, 510, 511; 7 visits, 7 patients; 7 / 36 = 0.19444.. -> 0.1944;
+    # 1281.01 / 7 = 183.00142.. -> 183.0014
+    (DAY, 102, 1, D("36.0000"), D("1281.01"), 3, 7, 7, D("0.1944"), D("183.0014")),
     (DAY, 103, 1, D("0.0000"), D("0.00"), 0, 2, 2, None, D("0.0000")),
     (DAY, 104, 1, D("1.0000"), D("40.00"), 1, 0, 0, D("0.0000"), None),
 ]
@@ -282,10 +289,10 @@ def test_each_summary_gate_scans_only_the_raw_tables_it_needs(emr):
     load_facts(connection.vendor)
     totals = gates.raw_totals(None)
     with CaptureQueriesContext(connection) as visits_only:
-        # v1-v4, v6, v7, v23, v24 completed, v5 cancelled (rows without a day are not counted)
-        assert (totals["completed visits"], totals["cancelled visits"], totals["no-show visits"]) == (8, 1, 0)
+        # v1-v4, v6, v7, v23, v24, v27 completed, v5 cancelled (rows without a day are not counted)
+        assert (totals["completed visits"], totals["cancelled visits"], totals["no-show visits"]) == (9, 1, 0)
     assert len(visits_only) == 1 and "emr_shift" not in visits_only[0]["sql"]
     with CaptureQueriesContext(connection) as shifts_only:
-        assert totals["rostered hours"] == D("36")  # s1 8 + s2 24 + s4 2 + s5 1 + s7 1
-        assert totals["completed visits"] == 8  # computed once
+        assert totals["rostered hours"] == D("37")  # s1 8 + s2 24 + s4 2 + s5 1 + s7 1 + s8 1
+        assert totals["completed visits"] == 9  # computed once
     assert len(shifts_only) == 1 and "emr_visit" not in shifts_only[0]["sql"]

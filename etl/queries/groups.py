@@ -9,7 +9,7 @@ from sqlalchemy.sql.selectable import CTE
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.hierarchy import top_ancestors
-from etl.queries.validity import cost_cents, has_day
+from etl.queries.validity import cost_cents, has_day, id_value
 
 
 def role_groups() -> CTE:
@@ -28,14 +28,14 @@ def staff_groups(groups: CTE) -> CTE:
     group_role = raw("emr_role").alias("group_role")
     return (
         select(
-            staff.c.id.label("staff_id"),
+            id_value(staff.c.id).label("staff_id"),
             groups.c.top_id.label("role_group_id"),
             group_role.c.name.label("role_group_name"),
             # Cost in whole cents keeps cost sums exact on SQLite's REAL arithmetic too.
             cost_cents(staff.c.hourly_cost).label("hourly_cost_cents"),
         )
         .select_from(staff)
-        .outerjoin(groups, groups.c.node_id == staff.c.role_id)
+        .outerjoin(groups, groups.c.node_id == id_value(staff.c.role_id))
         .outerjoin(group_role, group_role.c.id == groups.c.top_id)
         .cte("staff_groups")
     )

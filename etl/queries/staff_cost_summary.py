@@ -38,7 +38,7 @@ from etl.db.tables import raw
 from etl.queries.groups import dated, role_groups, staff_groups
 from etl.queries.portable import round_half_up, rounded_quotient, seconds_between, shift_decimal
 from etl.queries.staff_summary import COMPLETED
-from etl.queries.validity import date_part, valid_duration
+from etl.queries.validity import date_part, id_value, valid_duration
 
 
 def shifts_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
@@ -54,17 +54,17 @@ def shifts_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
     query = (
         select(
             date_part(shift.c.start_at).label("day"),
-            shift.c.location_id,
+            id_value(shift.c.location_id).label("location_id"),
             staff.c.role_group_id,  # NULL when the staff row is missing (outer join)
             func.sum(seconds).label("rostered_seconds"),
             func.sum(cent_seconds // 3600).label("cost_cent_hours"),
             func.sum(cent_seconds % 3600).label("cost_remainder"),
-            func.count(distinct(shift.c.staff_id)).label("nr_staff"),
+            func.count(distinct(id_value(shift.c.staff_id))).label("nr_staff"),
         )
         .select_from(shift)
-        .outerjoin(staff, staff.c.staff_id == shift.c.staff_id)
+        .outerjoin(staff, staff.c.staff_id == id_value(shift.c.staff_id))
         .where(dated(shift.c.start_at, window), valid_duration(shift.c.start_at, shift.c.end_at, start_has_day=True))
-        .group_by(date_part(shift.c.start_at), shift.c.location_id, staff.c.role_group_id)
+        .group_by(date_part(shift.c.start_at), id_value(shift.c.location_id), staff.c.role_group_id)
     )
     return query.cte("shifts_by_group")
 
@@ -76,15 +76,15 @@ def visits_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
     query = (
         select(
             date_part(visit.c.start_at).label("day"),
-            visit.c.location_id,
+            id_value(visit.c.location_id).label("location_id"),
             staff.c.role_group_id,  # NULL for visits without a group, as in staff_summary
             func.count().label("nr_visits"),
-            func.count(distinct(visit.c.patient_id)).label("nr_patients"),
+            func.count(distinct(id_value(visit.c.patient_id))).label("nr_patients"),
         )
         .select_from(visit)
-        .outerjoin(staff, staff.c.staff_id == visit.c.staff_id)
+        .outerjoin(staff, staff.c.staff_id == id_value(visit.c.staff_id))
         .where(visit.c.status == COMPLETED, dated(visit.c.start_at, window))
-        .group_by(date_part(visit.c.start_at), visit.c.location_id, staff.c.role_group_id)
+        .group_by(date_part(visit.c.start_at), id_value(visit.c.location_id), staff.c.role_group_id)
     )
     return query.cte("visits_by_group")
 

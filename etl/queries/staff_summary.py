@@ -13,7 +13,7 @@ from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.groups import dated, role_groups, staff_groups
 from etl.queries.portable import rounded_quotient
-from etl.queries.validity import date_part, duration_seconds
+from etl.queries.validity import date_part, duration_seconds, id_value
 
 COMPLETED, CANCELLED, NO_SHOW = "completed", "cancelled", "no_show"
 COUNTED_STATUSES = (COMPLETED, CANCELLED, NO_SHOW)
@@ -28,19 +28,19 @@ def counted_visits(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
     query = (
         select(
             date_part(visit.c.start_at).label("day"),
-            visit.c.location_id,
-            visit.c.service_id,
+            id_value(visit.c.location_id).label("location_id"),
+            id_value(visit.c.service_id).label("service_id"),
             # NULL when the visit has no staff, the staff row is missing, the member has
             # no role or the role no group: such visits belong to role group NULL.
             staff.c.role_group_id,
             staff.c.role_group_name,
-            visit.c.patient_id,
+            id_value(visit.c.patient_id).label("patient_id"),
             visit.c.status,
             case((visit.c.status == COMPLETED, duration_seconds(visit.c.start_at, visit.c.end_at, start_has_day=True)))
             .label("valid_seconds"),
         )
         .select_from(visit)
-        .outerjoin(staff, staff.c.staff_id == visit.c.staff_id)
+        .outerjoin(staff, staff.c.staff_id == id_value(visit.c.staff_id))
         .where(visit.c.status.in_(COUNTED_STATUSES), dated(visit.c.start_at, window))
     )
     return query.cte("counted_visits")

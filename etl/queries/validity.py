@@ -20,6 +20,9 @@ Import them from here:
   text, not its binary value: 1.005 is 101 cents); NULL when there is no such value (NULL;
   on SQLite also text, or beyond 99,999,999.99). ``cost_cents(cost)``: what an hour costs
   in a summary — the same, with NULL, negative or unreadable counting 0.
+- ``id_value(column)``: a BIGINT id as PostgreSQL stores it: on SQLite, where the column
+  may hold a REAL such as 102.5, rounded half away from zero (103), as PostgreSQL casts
+  a number into a BIGINT; other values as they are.
 - ``not_timestamp(ts)``, ``out_of_day_range(ts)``, ``infinite(ts)``: why a non-NULL
   timestamp has no day, for the report (exactly one holds when ``has_day`` does not).
 
@@ -39,7 +42,7 @@ from etl.queries.portable import (
 
 __all__ = [
     "DAY_SECONDS", "MAX_HOURLY_CENTS", "cost_cents", "date_part", "day_of", "duration_seconds", "ends_before", "has_day",
-    "hourly_cents", "infinite", "lasts_over_a_day", "not_timestamp", "out_of_day_range", "valid_duration",
+    "hourly_cents", "id_value", "infinite", "lasts_over_a_day", "not_timestamp", "out_of_day_range", "valid_duration",
 ]
 
 DAY_SECONDS = 24 * 3600
@@ -223,6 +226,28 @@ def cost_cents(cost) -> ColumnElement:
     unreadable costs counting 0 (CONTRACT 2); 0 .. ``MAX_HOURLY_CENTS``."""
     cents = hourly_cents(cost)
     return case((cents > 0, cents), else_=0)
+
+
+# --- ids ---------------------------------------------------------------------------------
+
+class id_value(FunctionElement):
+    type = BigInteger()
+    name = "id_value"
+    inherit_cache = True
+
+
+@compiles(id_value, "postgresql")
+def _id_value_pg(element, compiler, **kw):
+    (column,) = element.clauses
+    return compiler.process(column, **kw)
+
+
+@compiles(id_value, "sqlite")
+def _id_value_sqlite(element, compiler, **kw):
+    (column,) = element.clauses
+    x = compiler.process(column, **kw)
+    # INTEGER affinity already turns 102.0 and '102' into 102: only a fraction stays REAL.
+    return f"CASE WHEN typeof({x}) = 'real' THEN CAST(round({x}) AS INTEGER) ELSE {x} END"
 
 
 # --- why a timestamp has no day (for the report) -----------------------------------------

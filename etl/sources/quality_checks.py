@@ -17,7 +17,7 @@ from etl.queries.hierarchy import top_ancestors
 from etl.queries.location_clinics import location_clinics
 from etl.queries.staff_summary import COMPLETED, COUNTED_STATUSES
 from etl.queries.validity import (
-    ends_before, hourly_cents, infinite, lasts_over_a_day, not_timestamp, out_of_day_range,
+    ends_before, hourly_cents, id_value, infinite, lasts_over_a_day, not_timestamp, out_of_day_range,
 )
 from etl.db.tables import raw
 
@@ -57,7 +57,7 @@ def _dangling(table_name: str, column: str, target_name: str) -> Callable[[], Se
     def build() -> Select:
         table, target = raw(table_name), raw(target_name)
         ref = table.c[column]
-        return select(table.c.id.label("id")).where(ref.is_not(None), ~exists().where(target.c.id == ref))
+        return select(table.c.id.label("id")).where(ref.is_not(None), ~exists().where(target.c.id == id_value(ref)))
 
     return build
 
@@ -138,7 +138,7 @@ def _without_clinic(table_name: str) -> Callable[[], Select]:
         query = (
             select(table.c.id.label("id"))
             .select_from(table)
-            .outerjoin(clinics, clinics.c.location_id == (table.c.id if is_location else table.c.location_id))
+            .outerjoin(clinics, clinics.c.location_id == (table.c.id if is_location else id_value(table.c.location_id)))
             .where(clinics.c.clinic_id.is_(None))
         )
         # A region has no clinic by nature: only other locations without one are dirt.
