@@ -296,3 +296,16 @@ def test_each_summary_gate_scans_only_the_raw_tables_it_needs(emr):
         assert totals["rostered hours"] == D("37")  # s1 8 + s2 24 + s4 2 + s5 1 + s7 1 + s8 1
         assert totals["completed visits"] == 9  # computed once
     assert len(shifts_only) == 1 and "emr_visit" not in shifts_only[0]["sql"]
+
+
+def test_the_first_and_last_days_count(emr):
+    """0001-01-01 and 9999-12-31 are days (CONTRACT 1): a full build counts their rows,
+    one microsecond before the end of year 9999 included."""
+    load_dimensions()
+    visit(1, "0001-01-01 00:00:00", "0001-01-01 00:30:00")
+    visit(2, "9999-12-31 23:00:00", "9999-12-31 23:59:59.999999")
+    build_summaries(full=True)
+    assert summary_rows(StaffSummary, ["day", "nr_visits", "visit_minutes"]) == [
+        (dt.date(1, 1, 1), 1, D("30.00")),
+        (dt.date(9999, 12, 31), 1, D("59.98")),  # 3599 whole seconds
+    ]
