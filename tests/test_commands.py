@@ -1,4 +1,5 @@
 """Entry points: clear one-line errors instead of tracebacks."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,8 @@ def test_command_line_error_has_no_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("CommandError: the EMR database has no emr_location")
+    assert result.stderr.strip().startswith("CommandError: the SQLite database ")
+    assert re.search(r"is not migrated \(\d+ migrations to apply\): run `manage.py migrate`$", result.stderr.strip())
 
 
 def test_show_summaries_prints_the_hand_worked_totals(emr, capsys):
