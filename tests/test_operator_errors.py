@@ -416,3 +416,43 @@ def test_sqlite_missing_folder_names_the_path(tmp_path):
     result = run(base_env(DATABASE_URL=f"sqlite:///{path}"), "build_summaries")
     assert_one_line(result, f"cannot connect to the SQLite database {path} (DATABASE_URL): unable to open")
     assert not path.parent.exists()
+
+
+def test_bad_database_url_is_one_line():
+    result = run(base_env(DATABASE_URL="mysqll://emr@db/emr"), "build_summaries")
+    assert_one_line(result, "DATABASE_URL is not a database URL this project can use (Scheme 'mysqll://' is unknown)")
+
+
+def test_make_demo_creates_its_postgres_database_or_says_how(tmp_path):
+    """scripts/ensure_database.py, the first step of `make demo`."""
+    script = [sys.executable, "scripts/ensure_database.py"]
+    down = subprocess.run(script, cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=base_env(DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/emr_demo"))
+    assert down.returncode == 1 and len(down.stderr.splitlines()) == 1
+    assert down.stderr.startswith("DATABASE_URL: PostgreSQL does not answer at 127.0.0.1:")
+    folder = tmp_path / "new" / "folder"
+    made = subprocess.run(script, cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=base_env(DATABASE_URL=f"sqlite:///{folder / 'demo.sqlite3'}"))
+    assert made.returncode == 0 and folder.is_dir()
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if not server:
+        return
+    import uuid
+    from urllib.parse import urlparse
+
+    name = f"emr_demo_{uuid.uuid4().hex[:8]}"
+    url = urlparse(server)._replace(path=f"/{name}").geturl()
+    database = ProcessDatabase(url, base_env(DATABASE_URL=url))
+    try:
+        created = subprocess.run(script, cwd=ROOT, capture_output=True, text=True, timeout=60, env=database.env)
+        assert created.returncode == 0, created.stderr
+        assert database.query("SELECT current_database()") == [(name,)]
+    finally:
+        import psycopg2
+
+        parts = urlparse(server)
+        admin = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username,
+                                 password=parts.password, dbname="postgres")
+        admin.autocommit = True
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
