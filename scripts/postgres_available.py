@@ -32,8 +32,9 @@ def ensure_database(url: str) -> str | None:
                 cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg2.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        host, port, owner = parts.hostname or "localhost", parts.port or 5432, parts.username or "you"
         return (f"cannot create the database {name} at {where} ({first}): ask its administrator to run"
-                f" `createdb -h {parts.hostname or 'localhost'} -p {parts.port or 5432} -O {parts.username or 'you'} {name}`")
+                f" `createdb -h {host} -p {port} -O {owner} {name}`")
     finally:
         conn.close()
     return None

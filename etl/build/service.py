@@ -97,7 +97,8 @@ def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | 
     if until < since:
         raise BuildError(f"--until {until} is before --since {since}")
     if until >= dt.date.max:  # the range ends the day after --until, which must exist
-        raise BuildError(f"the backfill ends on {until}, past the last day it can reach ({dt.date.max - dt.timedelta(days=1)})")
+        last = dt.date.max - dt.timedelta(days=1)
+        raise BuildError(f"the backfill ends on {until}, past the last day it can reach ({last})")
     return DateRange(since, until + dt.timedelta(days=1))
 
 
@@ -226,8 +227,8 @@ def build_summaries(
                         continue
                     result = rebuild(p, progress)
                     progress(
-                        f"{summary.name}: {count(result.rows_written, 'row')} written, {result.rows_deleted:,} replaced,"
-                        f" in {result.seconds:.2f} s"
+                        f"{summary.name}: {count(result.rows_written, 'row')} written,"
+                        f" {result.rows_deleted:,} replaced, in {result.seconds:.2f} s"
                     )
                     results.append(result)
             except GateFailed as exc:

@@ -23,4 +23,5 @@ class Command(EtlCommand):
             self.stdout.write("sql/compiled/ is up to date")
             return
         written = write_files()
-        self.stdout.write(f"wrote {count(len(written), 'file')}" + (f": {', '.join(p.name for p in written)}" if written else ""))
+        names = f": {', '.join(p.name for p in written)}" if written else ""
+        self.stdout.write(f"wrote {count(len(written), 'file')}{names}")

@@ -43,7 +43,8 @@ class Command(EtlCommand):
             help="IANA time zone of the clinics: Synthea's UTC timestamps become wall-clock time there (default UTC)",
         )
         parser.add_argument("--rejects", type=Path, metavar="CSV", help="write every rejected row's file, line and reason here")
-        parser.add_argument("--batch-size", type=whole_number(1), default=BATCH_ROWS, help=f"rows per write (default {BATCH_ROWS})")
+        parser.add_argument("--batch-size", type=whole_number(1), default=BATCH_ROWS,
+                            help=f"rows per write (default {BATCH_ROWS})")
         parser.add_argument("--progress-every", type=whole_number(1), default=PROGRESS_ROWS, metavar="ROWS",
                             help=f"a progress line every ROWS rows of a file (default {PROGRESS_ROWS:,})")
 
