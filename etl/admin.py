@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from etl.models import (
-    BuildRun, ClinicDay, ClinicScore, RegionMonth, StaffCostSummary, StaffSummary, SummaryState,
+    BuildRun, ClinicDay, ClinicScore, QualityCount, RegionMonth, StaffCostSummary, StaffSummary, SummaryState,
 )
 
 
@@ -20,7 +20,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(BuildRun)
 class BuildRunAdmin(ReadOnlyAdmin):
     list_display = ("id", "started_at", "status", "trigger", "mode", "summaries", "partitions_rebuilt",
-                    "rows_deleted", "rows_written", "duration_seconds")
+                    "rows_deleted", "rows_written", "duration_seconds", "noop_runs")
     list_filter = ("status", "trigger", "mode")
     search_fields = ("error", "summaries")
 
@@ -65,3 +65,10 @@ class RegionMonthAdmin(ReadOnlyAdmin):
     list_display = ("month", "region_id", "nr_clinics", "nr_visits", "nr_patients", "rostered_hours", "staff_cost",
                     "visits_per_hour", "cost_per_patient", "outlier_days", "visits_change")
     date_hierarchy = "month"
+
+
+@admin.register(QualityCount)
+class QualityCountAdmin(ReadOnlyAdmin):
+    list_display = ("taken_at", "check_name", "table", "findings", "previous_findings", "change")
+    list_filter = ("check_name", "table")
+    date_hierarchy = "taken_at"

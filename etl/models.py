@@ -252,6 +252,10 @@ class BuildRun(models.Model):
     duration_seconds = models.FloatField(null=True)
     error = models.TextField(blank=True)
     pid = models.IntegerField(null=True)
+    noop_runs = models.IntegerField(
+        default=0, help_text="runs that found nothing to do, counted on this one row: the first started at "
+        "started_at, the last finished at finished_at (0: this run did something)",
+    )
 
     class Meta:
         db_table = "etl_build_run"
@@ -259,3 +263,30 @@ class BuildRun(models.Model):
 
     def __str__(self) -> str:
         return f"build {self.pk} {self.status} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class QualityCount(models.Model):
+    """The data-quality report of the raw tables (``check_emr``), kept: one row per check
+    each time it is recorded (nightly, by beat), so counts can be compared night to night."""
+
+    taken_at = models.DateTimeField(help_text="when the report was taken (UTC)")
+    check_name = models.CharField(max_length=100)
+    table = models.CharField(max_length=100, help_text="the raw table the check reads")
+    findings = models.BigIntegerField(help_text="rows flagged by the check")
+    previous_findings = models.BigIntegerField(null=True, help_text="the same check in the report before")
+
+    class Meta:
+        db_table = "etl_quality_count"
+        ordering = ["-taken_at", "check_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["taken_at", "check_name"], name="etl_quality_count_unique"),
+        ]
+        indexes = [models.Index(fields=["check_name", "taken_at"], name="etl_quality_count_check")]
+
+    @property
+    def change(self) -> int | None:
+        """Findings since the report before (None for a check's first report)."""
+        return None if self.previous_findings is None else self.findings - self.previous_findings
+
+    def __str__(self) -> str:
+        return f"{self.check_name} at {self.taken_at:%Y-%m-%d %H:%M}: {self.findings}"

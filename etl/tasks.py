@@ -1,38 +1,86 @@
-"""Celery tasks: validate primitives, call the service, report. Beat runs
-``build_summaries`` every BUILD_SCHEDULE_SECONDS (see project/settings.py)."""
+"""Celery tasks: thin entry points over the same services as the commands. Arguments are
+primitives (names, ISO dates), so messages stay JSON. Beat's schedule is in
+project/settings.py (``CELERY_BEAT_SCHEDULE``); operations are in docs/operations.md.
+
+- A build that finds another build holding the lock returns ``{"status": "skipped"}``: a
+  second beat, a redelivered message or an overlapping tick never builds twice.
+- Only an unreachable database or broker is retried, with a capped backoff; a failed gate
+  or any other error is recorded in the ledger by the service and fails the task once.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from etl.build.locks import BuildLocked
-from etl.build.service import BuildError, build_summaries as build_summaries_service
+from etl.build.service import build_summaries as build_summaries_service
+from etl.build.transient import backoff_seconds, is_unreachable
+from etl.sources.quality_history import record_quality_report
 
 log = logging.getLogger(__name__)
+
+# The nightly reconcile: a full rebuild of every summary. When build_summaries can verify
+# (compare every day with the raw rows and repair only the days that differ), this line
+# becomes {"verify": True}; docs/operations.md, "The nightly reconcile".
+NIGHTLY_RECONCILE = {"full": True}
 
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-@shared_task(name="etl.tasks.build_summaries", ignore_result=False)
-def build_summaries(summaries: list[str] | None = None, full: bool = False, since: str | None = None,
-                    until: str | None = None, trigger: str = "schedule") -> dict:
-    """Bring the summaries up to date. Skips (does not queue behind) a build that is
-    already running: the next scheduled run picks up whatever it leaves."""
+def _retry_unreachable(task, exc: Exception):
+    """Retry ``task`` later when ``exc`` says the database or broker was unreachable;
+    otherwise let ``exc`` fail the task."""
+    if not is_unreachable(exc):
+        raise exc
+    delay = backoff_seconds(task.request.retries, cap=settings.ETL_RETRY_BACKOFF_MAX)
+    log.warning("%s: the database or broker is unreachable (%s); retry in %.0f s",
+                task.name, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, delay)
+    raise task.retry(exc=exc, countdown=delay, max_retries=settings.ETL_TASK_MAX_RETRIES)
+
+
+def _build(task, *, summaries=None, full=False, since=None, until=None, trigger="schedule") -> dict:
     try:
         report = build_summaries_service(summaries, full=full, since=_date(since), until=_date(until),
                                          wait=0, trigger=trigger)
     except BuildLocked as exc:
         log.info("build skipped: %s", exc)
-        return {"status": "locked", "message": str(exc)}
-    except BuildError as exc:
-        log.error("build failed: %s", exc)
-        raise
+        return {"status": "skipped", "message": str(exc)}
+    except Exception as exc:
+        _retry_unreachable(task, exc)
     return {
         "status": "succeeded", "run_id": report.run_id, "rows_written": report.rows_written,
         "rows_deleted": report.rows_deleted,
         "summaries": {r.name: {"mode": r.mode, "days": r.days, "rows_written": r.rows_written} for r in report.results},
+    }
+
+
+@shared_task(bind=True, name="etl.tasks.build_summaries", ignore_result=False)
+def build_summaries(self, summaries: list[str] | None = None, full: bool = False, since: str | None = None,
+                    until: str | None = None, trigger: str = "schedule") -> dict:
+    """Bring the summaries up to date (only the changed days unless ``full``); the
+    arguments are those of ``manage.py build_summaries``, dates as ISO strings."""
+    return _build(self, summaries=summaries, full=full, since=since, until=until, trigger=trigger)
+
+
+@shared_task(bind=True, name="etl.tasks.reconcile_summaries", ignore_result=False)
+def reconcile_summaries(self) -> dict:
+    """The nightly reconcile (see ``NIGHTLY_RECONCILE``)."""
+    return _build(self, trigger="schedule", **NIGHTLY_RECONCILE)
+
+
+@shared_task(bind=True, name="etl.tasks.record_data_quality", ignore_result=False)
+def record_data_quality(self) -> dict:
+    """Run the data-quality checks and keep their counts (``QualityCount``)."""
+    try:
+        recorded = record_quality_report()
+    except Exception as exc:
+        _retry_unreachable(task=self, exc=exc)
+    return {
+        "status": "succeeded", "taken_at": recorded.taken_at.isoformat(), "findings": recorded.total,
+        "changed": recorded.changed,
     }
