@@ -82,5 +82,5 @@ def record_data_quality(self) -> dict:
         _retry_unreachable(task=self, exc=exc)
     return {
         "status": "succeeded", "taken_at": recorded.taken_at.isoformat(), "findings": recorded.total,
-        "changed": recorded.changed,
+        "changed": recorded.changed, "first": recorded.first,
     }

@@ -98,7 +98,7 @@ def test_the_data_quality_report_is_kept_and_compared_with_the_one_before(emr, c
     # one visit without staff (visit 9); it has no emr_patient rows at all.
     counts = dict(QualityCount.objects.filter(taken_at=first.taken_at).values_list("check_name", "findings"))
     assert counts["visit_unknown_status"] == 1 and counts["visit_without_staff"] == 1
-    assert first.changed == {}
+    assert first.changed == {} and first.first
     add("emr_visit", {"id": 98, "patient_id": 1, "location_id": 102, "service_id": 1, "staff_id": None,
                       "start_at": "2024-03-02 08:00:00", "end_at": None, "status": "done",
                       "updated_at": "2024-03-02 08:10:00"})
@@ -106,6 +106,7 @@ def test_the_data_quality_report_is_kept_and_compared_with_the_one_before(emr, c
     # Visit 98 adds one finding to each of three checks (status 'done', no staff, patient 1
     # has no row); the other checks are unchanged and not listed.
     assert result["changed"] == {"visit_unknown_status": 1, "visit_without_staff": 1, "visit_patient_missing": 1}
+    assert result["first"] is False
     second = QualityCount.objects.get(check_name="visit_unknown_status", taken_at__gt=first.taken_at)
     assert (second.findings, second.previous_findings, second.change) == (2, 1, 1)
     User.objects.create_superuser("op", "op@example.org", "pw")
@@ -158,3 +159,17 @@ def test_a_task_retries_an_unreachable_database_and_not_a_data_error(emr, settin
     assert bad.failed() and "is before --since" in str(bad.result)
     assert not [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert BuildRun.objects.count() == 0  # refused before it started: nothing to record
+
+
+def test_check_emr_record_keeps_the_counts(emr):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    handmade.load()
+    out, err = StringIO(), StringIO()
+    call_command("check_emr", "--record", "--json", stdout=out, stderr=err)
+    assert '"total"' in out.getvalue() and "the first recording" in err.getvalue()
+    call_command("check_emr", "--record", stdout=StringIO(), stderr=err)
+    assert "changed since the last: none" in err.getvalue()
+    assert QualityCount.objects.values("taken_at").distinct().count() == 2

@@ -21,6 +21,13 @@ def _age(moment: dt.datetime | None, now: dt.datetime) -> str:
     return f"{seconds:.0f} s"
 
 
+def _quiet_runs(run: BuildRun) -> str:
+    if not run.noop_runs:
+        return ""
+    last = f", the last at {run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else ""
+    return f"nothing to do: {run.noop_runs:,} run{'s' if run.noop_runs > 1 else ''}{last}"
+
+
 def status_lines(runs: int = 10) -> list[str]:
     now = ledger.now()
     lines = ["recent runs:"]
@@ -31,7 +38,7 @@ def status_lines(runs: int = 10) -> list[str]:
         lines.append(
             f"  {run.pk:>5} {run.started_at:%Y-%m-%d %H:%M:%S} {run.status:12} {run.trigger:9} {run.mode:11} "
             f"{run.partitions_rebuilt:>5} {run.rows_deleted:>9,} {run.rows_written:>9,} {seconds:>8}  "
-            f"{(run.error or '')[:80]}"
+            f"{(run.error or '')[:80]}{_quiet_runs(run)}"
         )
     if not BuildRun.objects.exists():
         lines.append("  (no builds yet)")

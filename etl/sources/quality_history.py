@@ -19,6 +19,8 @@ class RecordedReport:
     total: int
     changed: dict[str, int]
     """check name -> change in findings since the recording before (checks that changed)"""
+    first: bool
+    """no recording before this one"""
 
 
 def previous_findings() -> dict[str, int]:
@@ -40,4 +42,4 @@ def record_quality_report() -> RecordedReport:
         ])
     changed = {r.name: r.count - before[r.name] for r in report.results
                if r.name in before and r.count != before[r.name]}
-    return RecordedReport(taken_at, report.total, changed)
+    return RecordedReport(taken_at, report.total, changed, first=not before)

@@ -4,6 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from etl.sources.quality import check_emr, report_lines
+from etl.sources.quality_history import record_quality_report
 from etl.db.schema import missing_raw_tables
 from etl.db.tables import RAW_TABLE_NAMES
 
@@ -18,8 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json", help="print the report as JSON")
         parser.add_argument("--examples", type=int, default=5, metavar="N",
                             help="example ids per check, smallest first (default 5)")
+        parser.add_argument("--record", action="store_true",
+                            help="also keep the counts (QualityCount, in the admin), as beat does nightly")
 
-    def handle(self, *args, as_json: bool = False, examples: int = 5, **options):
+    def handle(self, *args, as_json: bool = False, examples: int = 5, record: bool = False, **options):
         if examples < 0:
             raise CommandError(f"--examples must be 0 or more, not {examples}")
         missing = [name for name in missing_raw_tables() if name in RAW_TABLE_NAMES]
@@ -28,6 +31,11 @@ class Command(BaseCommand):
                 f"the EMR database has no {', '.join(missing)}: run `manage.py init_emr` and load the raw data"
             )
         report = check_emr(examples)
+        if record:
+            recorded = record_quality_report()
+            changes = ", ".join(f"{name} {change:+,}" for name, change in recorded.changed.items()) or "none"
+            since = "the first recording" if recorded.first else f"changed since the last: {changes}"
+            self.stderr.write(f"recorded at {recorded.taken_at:%Y-%m-%d %H:%M:%S} UTC; {since}")
         if as_json:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
         else:
