@@ -7,13 +7,15 @@ mid-build every time. Each test uses a queue of its own (``CELERY_TASK_DEFAULT_Q
 import datetime as dt
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 
 import pytest
 from django.db import connection
 
-from .processes import ProcessDatabase, celery, make_database, redis_or_skip, stop, wait_until
+from .processes import ROOT, ProcessDatabase, celery, make_database, redis_or_skip, stop, wait_until
 
 WORKER = ("worker", "--pool", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle")
 
@@ -54,7 +56,7 @@ def counted_once(database: ProcessDatabase) -> bool:
     return database.query("SELECT sum(nr_visits) FROM staff_summary")[0][0] == visits
 
 
-def test_beat_schedules_a_worker_builds_and_quiet_ticks_add_no_ledger_rows(sched_db):
+def test_beat_schedules_a_worker_builds_quiet_ticks_add_no_ledger_rows_and_the_worker_answers_pings(sched_db):
     database = sched_db
     env = {**database.env, "BUILD_SCHEDULE_SECONDS": "1"}
     worker = celery(env, *WORKER, "--concurrency", "1", log=database.logs / "worker.log")
@@ -63,6 +65,10 @@ def test_beat_schedules_a_worker_builds_and_quiet_ticks_add_no_ledger_rows(sched
         # The first tick builds; the ones after it find nothing to do and are counted on one row.
         wait_until(lambda: database.query("SELECT id FROM etl_build_run WHERE noop_runs >= 3"), 120,
                    "three quiet ticks counted on one ledger row")
+        # The health check of docs/operations.md (make health): every worker answers a ping.
+        ping = subprocess.run([sys.executable, "-m", "celery", "-A", "project", "inspect", "ping", "--timeout", "10"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert ping.returncode == 0 and "pong" in ping.stdout, ping.stdout + ping.stderr
     finally:
         stop(beat)
         stop(worker)
