@@ -290,3 +290,59 @@ class QualityCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_name} at {self.taken_at:%Y-%m-%d %H:%M}: {self.findings}"
+
+
+class FanoutRun(models.Model):
+    """A build fanned out across workers (``build_summaries --fan-out``, PostgreSQL only):
+    batches of days are built into run-scoped staging tables by a Celery chord, and one
+    publish step replaces the live rows when every batch succeeded. While a run is open,
+    other builds refuse to start (they would race the publish)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        PUBLISHED = "published"
+        FAILED = "failed", "failed: nothing published, staging dropped"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    summaries = models.CharField(max_length=500)
+    full = models.BooleanField(help_text="every day (else the since .. until backfill)")
+    since = models.DateField(null=True)
+    until = models.DateField(null=True, help_text="inclusive")
+    batches_total = models.IntegerField()
+    build_run = models.ForeignKey(BuildRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    definitions = models.JSONField(default=dict, help_text="summary -> definition hash at the start")
+    staff = models.JSONField(default=dict, help_text="staff id -> [role group, group name, cost cents] at the start")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "etl_fanout_run"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"fan-out {self.pk} {self.status}"
+
+
+class FanoutBatch(models.Model):
+    """One batch of days of a fan-out run, built by one worker into the staging tables."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        FAILED = "failed"
+
+    run = models.ForeignKey(FanoutRun, on_delete=models.CASCADE, related_name="batches")
+    number = models.IntegerField()
+    start = models.DateField()
+    end = models.DateField(help_text="exclusive")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    worker = models.CharField(max_length=200, blank=True)
+    rows_written = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "etl_fanout_batch"
+        ordering = ["run", "number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="etl_fanout_batch_unique")]

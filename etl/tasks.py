@@ -15,6 +15,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from etl.build import fanout, fanout_watch
 from etl.build.locks import BuildLocked
 from etl.build.service import build_summaries as build_summaries_service
 from etl.build.transient import backoff_seconds, is_unreachable
@@ -45,6 +46,8 @@ def _retry_unreachable(task, exc: Exception):
 
 def _build(task, *, summaries=None, full=False, since=None, until=None, trigger="schedule") -> dict:
     try:
+        for run_id, outcome in fanout_watch.recover_lost():
+            log.warning("fan-out %s lost its publish step: %s by this run", run_id, outcome)
         report = build_summaries_service(summaries, full=full, since=_date(since), until=_date(until),
                                          wait=0, trigger=trigger)
     except BuildLocked as exc:
@@ -84,3 +87,49 @@ def record_data_quality(self) -> dict:
         "status": "succeeded", "taken_at": recorded.taken_at.isoformat(), "findings": recorded.total,
         "changed": recorded.changed, "first": recorded.first,
     }
+
+
+# --- fanned-out builds (etl/build/fanout.py) ------------------------------------------------
+
+@shared_task(bind=True, name="etl.tasks.fan_out_build", ignore_result=False)
+def fan_out_build(self, summaries: list[str] | None = None, full: bool = True, since: str | None = None,
+                  until: str | None = None, trigger: str = "manual") -> dict:
+    """Start a fanned-out build (as ``build_summaries --fan-out``) and send its batches;
+    returns at once: the chord's callback publishes."""
+    try:
+        run = fanout.start(summaries, full=full, since=_date(since), until=_date(until), trigger=trigger)
+    except BuildLocked as exc:
+        return {"status": "skipped", "message": str(exc)}
+    except Exception as exc:
+        _retry_unreachable(self, exc)
+    fanout.dispatch(run)
+    return {"status": "dispatched", "fanout_run": run.pk, "batches": run.batches_total}
+
+
+@shared_task(bind=True, name="etl.tasks.fanout_batch", ignore_result=False)
+def fanout_batch(self, run_id: int, number: int) -> dict:
+    """One batch of days of a fanned-out build, into the run's staging tables."""
+    try:
+        written = fanout.build_batch(run_id, number, worker=self.request.hostname or "")
+    except Exception as exc:
+        _retry_unreachable(self, exc)
+    return {"batch": number, "rows_written": written}
+
+
+@shared_task(bind=True, name="etl.tasks.fanout_publish", ignore_result=False)
+def fanout_publish(self, results: list | None = None, *, run_id: int) -> dict:
+    """The chord's callback: every batch succeeded; publish in one transaction."""
+    try:
+        return {"status": fanout.publish(run_id), "fanout_run": run_id}
+    except BuildLocked as exc:
+        # A publish waits for a running build; past that, the next scheduled build publishes.
+        return {"status": "skipped", "message": str(exc)}
+    except Exception as exc:
+        _retry_unreachable(self, exc)
+
+
+@shared_task(bind=True, name="etl.tasks.fanout_abandon", ignore_result=False)
+def fanout_abandon(self, *errback_args, run_id: int) -> dict:
+    """The chord's error callback: a batch failed; publish nothing, drop the staging tables."""
+    closed = fanout.abandon_after_failed_batch(run_id)
+    return {"status": "abandoned" if closed else "already closed", "fanout_run": run_id}

@@ -175,6 +175,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Fanned-out builds (build_summaries --fan-out; docs/operations.md, "Fan-out"): days per
+# batch; how long the publish waits for the build lock; after how long a run whose batches
+# are all done but that was never published counts as having lost its chord callback; and
+# after how long an unfinished run is abandoned (beyond redelivery of a dead worker's batch).
+ETL_FANOUT_BATCH_DAYS = _env_number("ETL_FANOUT_BATCH_DAYS", 31)
+ETL_FANOUT_PUBLISH_WAIT = _env_number("ETL_FANOUT_PUBLISH_WAIT", 60.0, float)
+ETL_FANOUT_GRACE_SECONDS = _env_number("ETL_FANOUT_GRACE_SECONDS", 60.0, float)
+ETL_FANOUT_TIMEOUT_SECONDS = _env_number("ETL_FANOUT_TIMEOUT_SECONDS", 2 * ETL_VISIBILITY_TIMEOUT, float)
+# Tests only: the fan-out batch with this number fails (0: none).
+ETL_FANOUT_FAIL_BATCH = _env_number("ETL_FANOUT_FAIL_BATCH", 0)
+
 # Tests only: seconds each summary's build sleeps inside its transaction, after writing its
 # rows, so a test can kill a worker mid-build (docs/operations.md). 0 in production.
 ETL_BUILD_PAUSE_SECONDS = _env_number("ETL_BUILD_PAUSE_SECONDS", 0.0, float)

@@ -3,42 +3,16 @@ real Redis, the summaries in a database of their own (SQLite, or PostgreSQL in i
 
 Builds are made slow on purpose where a test kills them: ``ETL_BUILD_PAUSE_SECONDS`` makes
 each summary's build sleep inside its transaction after writing its rows, so a kill lands
-mid-build every time. Each test uses a queue of its own (``CELERY_TASK_DEFAULT_QUEUE``)."""
-import datetime as dt
+mid-build every time. Each test uses a queue of its own (the ``sched_db`` fixture)."""
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 
-import pytest
-from django.db import connection
-
-from .processes import ROOT, ProcessDatabase, celery, make_database, redis_or_skip, stop, wait_until
+from .processes import ROOT, ProcessDatabase, celery, stop, wait_until
 
 WORKER = ("worker", "--pool", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle")
-
-
-@pytest.fixture
-def sched_db(tmp_path):
-    redis_or_skip()
-    url, drop = make_database(tmp_path, connection.vendor)
-    # Crontab entries at an hour far from now, so only the interval build fires in a test.
-    far_hour = str((dt.datetime.now(dt.timezone.utc).hour + 12) % 24)
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", "CELERY_TASK_DEFAULT_QUEUE": queue,
-           "ETL_NIGHTLY_HOUR": far_hour, "ETL_QUALITY_HOUR": far_hour,
-           "CELERY_BEAT_SCHEDULE_FILENAME": str(tmp_path / "beat-schedule")}
-    env.pop("EMR_DATABASE_URL", None)
-    database = ProcessDatabase(url, env)
-    database.queue = queue
-    database.logs = tmp_path
-    database.manage("migrate", "-v", "0")
-    database.manage("init_emr", "--drop")
-    database.manage("generate_emr", "--visits", "4000", "--days", "40", "--clinics", "3", "--seed", "5")
-    yield database
-    drop()
 
 
 def runs(database: ProcessDatabase, columns: str = "status") -> list:

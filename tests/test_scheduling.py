@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import psycopg2
-import pytest
 from celery.schedules import crontab
 from django.contrib.auth.models import User
 
