@@ -2,7 +2,8 @@
 from django.contrib import admin
 
 from etl.models import (
-    BuildRun, ClinicDay, ClinicScore, QualityCount, RegionMonth, StaffCostSummary, StaffSummary, SummaryState,
+    BuildRun, ClinicDay, ClinicScore, FanoutBatch, FanoutRun, QualityCount, RegionMonth, StaffCostSummary,
+    StaffSummary, SummaryState,
 )
 
 
@@ -72,3 +73,16 @@ class QualityCountAdmin(ReadOnlyAdmin):
     list_display = ("taken_at", "check_name", "table", "findings", "previous_findings", "change")
     list_filter = ("check_name", "table")
     date_hierarchy = "taken_at"
+
+
+@admin.register(FanoutRun)
+class FanoutRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "started_at", "finished_at", "status", "summaries", "full", "since", "until",
+                    "batches_total", "error")
+    list_filter = ("status",)
+
+
+@admin.register(FanoutBatch)
+class FanoutBatchAdmin(ReadOnlyAdmin):
+    list_display = ("run", "number", "start", "end", "status", "worker", "rows_written", "finished_at", "error")
+    list_filter = ("status", "worker")

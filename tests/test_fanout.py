@@ -1,6 +1,8 @@
 """Fanned-out builds (``build_summaries --fan-out``, etl/build/fanout.py): batches of days
 built by real Celery workers into run-scoped staging tables, published in one transaction.
 PostgreSQL only; on SQLite the command refuses in one line."""
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -112,6 +114,9 @@ def test_an_unfinished_fan_out_is_cleaned_by_the_next_scheduled_build(emr, setti
     before = list(StaffSummary.objects.values_list("day", "location_id", "service_id", "role_group_id", "nr_visits"))
     run = fanout.start(full=True, batch_days=1)
     fanout.build_batch(run.pk, 1, worker="test")  # batches 2 and 3 never ran (their worker vanished)
+    status = StringIO()
+    call_command("build_summaries", "--status", stdout=status)
+    assert f"fan-out {run.pk} open since" in status.getvalue() and "batches 1/3 done" in status.getvalue()
     assert build_task.apply(kwargs={"trigger": "schedule"}).get()["status"] == "skipped"  # still open: wait
     settings.ETL_FANOUT_TIMEOUT_SECONDS = 0
     assert build_task.apply(kwargs={"trigger": "schedule"}).get()["status"] == "succeeded"

@@ -6,7 +6,7 @@ import datetime as dt
 from django.db.models import Count, Min
 
 from etl.build import changes, ledger
-from etl.models import BuildRun, PendingDay, SummaryState
+from etl.models import BuildRun, FanoutRun, PendingDay, SummaryState
 from etl.sources.quality import check_emr, report_lines
 from etl.summaries import SUMMARIES
 
@@ -42,6 +42,10 @@ def status_lines(runs: int = 10) -> list[str]:
         )
     if not BuildRun.objects.exists():
         lines.append("  (no builds yet)")
+    for run in FanoutRun.objects.filter(status=FanoutRun.Status.RUNNING):
+        done = run.batches.filter(status="done").count()
+        lines.append(f"  fan-out {run.pk} open since {run.started_at:%Y-%m-%d %H:%M:%S}: batches {done}/{run.batches_total}"
+                     " done (other builds wait for its publish)")
     unclaimed = changes.peek()
     pending = {
         row["summary"]: row
