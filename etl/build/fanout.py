@@ -36,6 +36,7 @@ from etl.build.locks import build_lock
 from etl.build.plan import SummaryPlan, definition_hash, plan_summary
 from etl.build.service import BuildError, GateFailed, _choose, _record_built, backfill_range, check_ready
 from etl.build.staffdiff import current_staff_groups
+from etl.build.transient import is_unreachable
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.portable import day_of
@@ -163,8 +164,9 @@ def build_batch(run_id: int, number: int, worker: str = "") -> int:
                 status=FanoutBatch.Status.DONE, worker=worker, rows_written=written, finished_at=ledger.now(),
             )
     except Exception as exc:
-        FanoutBatch.objects.filter(pk=batch.pk).update(status=FanoutBatch.Status.FAILED, worker=worker,
-                                                       error=_line(exc), finished_at=ledger.now())
+        if not is_unreachable(exc):  # an unreachable database is retried by the task, not failed
+            FanoutBatch.objects.filter(pk=batch.pk).update(status=FanoutBatch.Status.FAILED, worker=worker,
+                                                           error=_line(exc), finished_at=ledger.now())
         raise
     return written
 
@@ -207,7 +209,8 @@ def publish(run_id: int) -> str:
             abandon(run_id, str(exc), status=BuildRun.Status.GATE_FAILED)
             raise
         except Exception as exc:
-            abandon(run_id, _line(exc))
+            if not is_unreachable(exc):  # unreachable: retried, or published by the next scheduled build
+                abandon(run_id, _line(exc))
             raise
     if run.build_run is not None:
         ledger.finish(run.build_run, BuildRun.Status.SUCCEEDED, **totals)
