@@ -129,6 +129,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # defaults, 10 s x every 10th look, return them ~100 s after the timeout).
     "unacked_restore_interval": _env_number("CELERY_UNACKED_RESTORE_INTERVAL", 1),
     "unacked_restore_throttle": 1,
+    # The sweep's Redis lock lasts milliseconds; if its holder dies, the next sweep may run
+    # after 10 s instead of kombu's 300 (restoring is safe twice: it is a Redis transaction).
+    "unacked_mutex_expire": 10,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": ETL_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -44,6 +44,7 @@ def test_delivery_settings():
     assert conf.result_backend_transport_options["visibility_timeout"] == visibility
     assert conf.broker_transport_options["unacked_restore_interval"] == 1
     assert conf.broker_transport_options["unacked_restore_throttle"] == 1
+    assert conf.broker_transport_options["unacked_mutex_expire"] < visibility
     assert conf.broker_connection_retry_on_startup and conf.worker_send_task_events
 
 
