@@ -132,3 +132,32 @@ def fanout_stage_query():
 
     tables = Table("pg_tables", MetaData(), Column("tablename"))
     return select(tables.c.tablename).where(tables.c.tablename.startswith(fanout.STAGE_PREFIX, autoescape=True))
+
+
+@postgres_only
+def test_a_fan_out_whose_gate_fails_publishes_nothing(emr, monkeypatch):
+    from etl.build.service import GateFailed
+    from etl.queries.staff_summary import staff_summary_rows
+
+    from .test_build_safety import replace_definition
+
+    handmade.load()
+    call_command("build_summaries", "--quiet")
+    before = list(StaffSummary.objects.values_list("day", "location_id", "service_id", "role_group_id", "nr_visits"))
+
+    def faulty(window):  # drops service 2's rows: the totals no longer reconcile with the raw rows
+        query = staff_summary_rows(window)
+        return query.having(query.selected_columns.service_id != 2)
+
+    replace_definition(monkeypatch, "staff_summary", faulty)
+    run = fanout.start(full=True, batch_days=2)
+    for number in (1, 2):
+        fanout.build_batch(run.pk, number)
+    with pytest.raises(GateFailed):
+        fanout.publish(run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "publish gate failed" in run.error
+    assert BuildRun.objects.order_by("-id").values_list("status", flat=True)[0] == "gate_failed"
+    assert fetch_all(fanout_stage_query()) == []
+    assert list(StaffSummary.objects.values_list("day", "location_id", "service_id", "role_group_id",
+                                                 "nr_visits")) == before

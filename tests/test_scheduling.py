@@ -173,3 +173,22 @@ def test_check_emr_record_keeps_the_counts(emr):
     call_command("check_emr", "--record", stdout=StringIO(), stderr=err)
     assert "changed since the last: none" in err.getvalue()
     assert QualityCount.objects.values("taken_at").distinct().count() == 2
+
+
+def test_a_failed_gate_fails_the_task_once_and_is_recorded(emr, monkeypatch, caplog):
+    from etl.queries.staff_summary import staff_summary_rows
+
+    from .test_build_safety import replace_definition
+
+    handmade.load()
+
+    def faulty(window):  # drops service 2's rows: the totals no longer reconcile with the raw rows
+        query = staff_summary_rows(window)
+        return query.having(query.selected_columns.service_id != 2)
+
+    replace_definition(monkeypatch, "staff_summary", faulty)
+    with caplog.at_level(logging.WARNING, logger="etl.tasks"):
+        outcome = build_task.apply(kwargs={"trigger": "schedule"})
+    assert outcome.failed() and "publish gate failed" in str(outcome.result)
+    assert not [r for r in caplog.records if "unreachable" in r.getMessage()], "a data error is never retried"
+    assert list(BuildRun.objects.values_list("status", flat=True)) == ["gate_failed"]
