@@ -254,6 +254,10 @@ class BuildRun(models.Model):
     duration_seconds = models.FloatField(null=True)
     error = models.TextField(blank=True)
     pid = models.IntegerField(null=True)
+    noop_runs = models.IntegerField(
+        default=0, help_text="runs that found nothing to do, counted on this one row: the first started at "
+        "started_at, the last finished at finished_at (0: this run did something)",
+    )
 
     class Meta:
         db_table = "etl_build_run"
@@ -261,3 +265,86 @@ class BuildRun(models.Model):
 
     def __str__(self) -> str:
         return f"build {self.pk} {self.status} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class QualityCount(models.Model):
+    """The data-quality report of the raw tables (``check_emr``), kept: one row per check
+    each time it is recorded (nightly, by beat), so counts can be compared night to night."""
+
+    taken_at = models.DateTimeField(help_text="when the report was taken (UTC)")
+    check_name = models.CharField(max_length=100)
+    table = models.CharField(max_length=100, help_text="the raw table the check reads")
+    findings = models.BigIntegerField(help_text="rows flagged by the check")
+    previous_findings = models.BigIntegerField(null=True, help_text="the same check in the report before")
+
+    class Meta:
+        db_table = "etl_quality_count"
+        ordering = ["-taken_at", "check_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["taken_at", "check_name"], name="etl_quality_count_unique"),
+        ]
+        indexes = [models.Index(fields=["check_name", "taken_at"], name="etl_quality_count_check")]
+
+    @property
+    def change(self) -> int | None:
+        """Findings since the report before (None for a check's first report)."""
+        return None if self.previous_findings is None else self.findings - self.previous_findings
+
+    def __str__(self) -> str:
+        return f"{self.check_name} at {self.taken_at:%Y-%m-%d %H:%M}: {self.findings}"
+
+
+class FanoutRun(models.Model):
+    """A build fanned out across workers (``build_summaries --fan-out``, PostgreSQL only):
+    batches of days are built into run-scoped staging tables by a Celery chord, and one
+    publish step replaces the live rows when every batch succeeded. While a run is open,
+    other builds refuse to start (they would race the publish)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        PUBLISHED = "published"
+        FAILED = "failed", "failed: nothing published, staging dropped"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    summaries = models.CharField(max_length=500)
+    full = models.BooleanField(help_text="every day (else the since .. until backfill)")
+    since = models.DateField(null=True)
+    until = models.DateField(null=True, help_text="inclusive")
+    batches_total = models.IntegerField()
+    build_run = models.ForeignKey(BuildRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    definitions = models.JSONField(default=dict, help_text="summary -> definition hash at the start")
+    staff = models.JSONField(default=dict, help_text="staff id -> [role group, group name, cost cents] at the start")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "etl_fanout_run"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"fan-out {self.pk} {self.status}"
+
+
+class FanoutBatch(models.Model):
+    """One batch of days of a fan-out run, built by one worker into the staging tables."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        FAILED = "failed"
+
+    run = models.ForeignKey(FanoutRun, on_delete=models.CASCADE, related_name="batches")
+    number = models.IntegerField()
+    start = models.DateField()
+    end = models.DateField(help_text="exclusive")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    worker = models.CharField(max_length=200, blank=True)
+    rows_written = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "etl_fanout_batch"
+        ordering = ["run", "number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="etl_fanout_batch_unique")]

@@ -87,3 +87,53 @@ def make_database(tmp_path: Path, vendor: str) -> tuple[str, callable]:
         admin.close()
 
     return server._replace(path=f"/{name}").geturl(), drop
+
+
+def redis_or_skip() -> None:
+    """Redis must answer for the Celery tests: skip without it, fail when CI requires it."""
+    import pytest
+    import redis
+
+    try:
+        redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+                             socket_connect_timeout=2).ping()
+    except redis.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("Redis is required (REQUIRE_REDIS=1) but does not answer")
+        pytest.skip("Redis does not answer: the Celery process tests need it")
+
+
+def celery(env: dict, *args: str, log: Path | None = None) -> subprocess.Popen:
+    """A real ``celery -A project ...`` process (worker, beat) in its own process group, so
+    a test can kill it whole; its output goes to ``log`` (read it when a test fails)."""
+    out = open(log, "w") if log else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "project", *args], cwd=ROOT, env=env,
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """End a process started by :func:`celery` and all its children."""
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # pool children left behind, if any
+    except ProcessLookupError:
+        pass
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.2):
+    """Poll ``condition()`` until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"not within {timeout} s: {what}")

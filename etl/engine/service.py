@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from sqlalchemy import delete, func, insert, select, text
 
@@ -149,6 +150,13 @@ def _record_built(p: SummaryPlan) -> None:
     )
 
 
+def _pause_for_tests() -> None:
+    """``ETL_BUILD_PAUSE_SECONDS`` (tests only; 0 in production): sleep inside each
+    summary's transaction once its rows are written, so a test can kill a build mid-way."""
+    if settings.ETL_BUILD_PAUSE_SECONDS:
+        time.sleep(settings.ETL_BUILD_PAUSE_SECONDS)
+
+
 def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
     """Carry out one summary's plan in one transaction."""
     started = time.perf_counter()
@@ -168,6 +176,7 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 d, w = write(summary, piece)
                 deleted, written = deleted + d, written + w
                 progress(f"{summary.name}", done=number, total=len(pieces))
+            _pause_for_tests()
             # A bulk load re-adds the unique grain constraint, which checks the same thing.
             days_written = gates.check(
                 summary.table, summary.grain, summary.gates, p.window, gates.raw_totals(p.window),
@@ -243,7 +252,10 @@ def build_summaries(
                 if isinstance(exc, BuildError):
                     raise
                 raise BuildError(f"build failed: {exc}") from exc
-            ledger.finish(run, "succeeded", **_totals(results))
+            if results:
+                ledger.finish(run, "succeeded", **_totals(results))
+            else:
+                run = ledger.finish_noop(run)
     except BuildLocked as exc:
         try:
             ledger.record_locked(trigger, mode, chosen, str(exc))
