@@ -55,7 +55,8 @@ def _day_filter(table: Table, window: Sequence[DateRange] | None):
         return None
     from sqlalchemy import false, or_
 
-    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
+    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end if r.end else table.c.day <= r.last)
+                 for r in window)) if window else false()
 
 
 def duplicate_grain_rows(table: Table, grain: Sequence[str], window) -> int:

@@ -15,6 +15,7 @@ from typing import Iterable
 from sqlalchemy import select, union
 
 from etl import db
+from etl.dates import FIRST_DAY, LAST_DAY
 from etl.queries.groups import role_groups, staff_groups
 from etl.queries.portable import day_of
 from etl.db.tables import raw
@@ -59,10 +60,13 @@ def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
     days: set[dt.date] = set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        query = union(
-            select(day_of(visit.c.start_at).label("day")).where(visit.c.staff_id.in_(chunk)),
-            select(day_of(shift.c.start_at).label("day")).where(shift.c.staff_id.in_(chunk)),
-        )
+        # Only real days (0001-01-01 .. 9999-12-31): a PostgreSQL date past 9999 or before
+        # Christ cannot even be read by the driver, and such rows have no day to rebuild.
+        query = union(*(
+            select(day_of(table.c.start_at).label("day"))
+            .where(table.c.staff_id.in_(chunk), day_of(table.c.start_at).between(FIRST_DAY, LAST_DAY))
+            for table in (visit, shift)
+        ))
         days |= {as_date(day) for (day,) in db.emr_fetch_all(query) if day is not None}
     return days
 
@@ -73,12 +77,13 @@ def save_staff_groups(summary: str, current: dict[int, StaffValues], staff_ids: 
 
     rows = BuiltStaffGroup.objects.filter(summary=summary)
     if staff_ids is not None:
-        staff_ids = list(staff_ids)
-        rows = rows.filter(staff_id__in=staff_ids)
+        staff_ids = sorted(staff_ids)
+        for start in range(0, len(staff_ids), CHUNK):  # SQLite caps the bound values of a statement
+            rows.filter(staff_id__in=staff_ids[start:start + CHUNK]).delete()
         keep = [sid for sid in staff_ids if sid in current]
     else:
         keep = list(current)
-    rows.delete()
+        rows.delete()
     BuiltStaffGroup.objects.bulk_create(
         [
             BuiltStaffGroup(

@@ -9,6 +9,7 @@ from sqlalchemy.sql.selectable import CTE
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.hierarchy import top_ancestors
+from etl.queries.portable import day_of
 
 
 def role_groups() -> CTE:
@@ -43,10 +44,15 @@ def staff_groups(groups: CTE) -> CTE:
 def in_window(start_at: ColumnElement, window: Sequence[DateRange] | None) -> ColumnElement[bool] | None:
     """Predicate "``start_at`` falls on one of the window's days" (None: no window).
 
-    Written as half-open timestamp ranges so the ``start_at`` indexes serve it.
+    Written as half-open timestamp ranges so the ``start_at`` indexes serve it; a range
+    that ends with the last day there is (9999-12-31) is bounded by the day itself (the
+    moment after it does not exist in Python, nor as SQLite date text).
     """
     if window is None:
         return None
     if not window:
         return false()
-    return or_(*(and_(start_at >= r.start_at, start_at < r.end_at) for r in window))
+    return or_(*(
+        and_(start_at >= r.start_at, start_at < r.end_at if r.end_at is not None else day_of(start_at) <= r.last)
+        for r in window
+    ))

@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--until", type=iso_date, metavar="DATE", help="... up to and including DATE")
         parser.add_argument("--sql", action="store_true",
                             help="print the statements the build would run, every value inlined, and run nothing")
+        parser.add_argument("--verify", action="store_true",
+                            help="also rebuild the days whose raw rows no longer match the fingerprints recorded"
+                                 " when they were built (changes no trigger logged); the nightly reconcile")
         parser.add_argument("--dry-run", action="store_true", help="list what would be rebuilt and why; change nothing")
         parser.add_argument("--status", action="store_true", help="print recent runs and how stale each summary is")
         parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
@@ -58,7 +61,8 @@ class Command(BaseCommand):
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CommandError(f"database error: {first_line}") from exc
 
-    def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool, **_):
+    def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool,
+                verify: bool = False, **_):
         if status:
             from etl.build.status import status_lines
 
@@ -66,7 +70,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             return
         if sql or dry_run:
-            plans = plan(summaries, full=full, since=since, until=until)
+            plans = plan(summaries, full=full, since=since, until=until, verify=verify)
             if sql:
                 self.stdout.write(build_sql(plans=plans), ending="")
             else:
@@ -75,7 +79,7 @@ class Command(BaseCommand):
             return
         progress = no_progress if quiet else LineProgress(self.stdout.write, self.stdout.isatty())
         report = build_summaries(summaries, full=full, since=since, until=until, wait=wait, trigger=trigger,
-                                 progress=progress)
+                                 progress=progress, verify=verify)
         if not quiet:
             self.stdout.write(
                 f"built {len(report.results)} summaries: {report.rows_written:,} rows written,"
