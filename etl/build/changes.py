@@ -29,7 +29,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from etl import db
 from etl.db.tables import CHANGE_LOG, RECREATED_SOURCE
 from etl.dates import FIRST_DAY, LAST_DAY
-from etl.db.values import as_date, as_datetime
+from etl.db.values import as_datetime, as_day
 
 IN_LIST_CHUNK = 500
 # Past this many changed days a full rebuild (one pass, no per-day deletes) is cheaper.
@@ -76,12 +76,8 @@ def peek() -> LoggedChanges:
         select(log.c.day, func.min(log.c.logged_at)).where(log.c.id <= bound, _real_day(log.c.day))
         .group_by(log.c.day)
     )
-    days = {}
-    for day, at in rows:
-        try:
-            days[as_date(day)] = as_datetime(at)
-        except ValueError:  # SQLite text that is no date: names no day to rebuild
-            continue
+    # SQLite text that is no calendar date names no day to rebuild.
+    days = {as_day(day): as_datetime(at) for day, at in rows if as_day(day) is not None}
     whole = db.emr_fetch_all(
         select(log.c.source, func.min(log.c.logged_at)).where(log.c.id <= bound, log.c.day.is_(None))
         .group_by(log.c.source)

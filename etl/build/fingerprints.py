@@ -24,14 +24,14 @@ import datetime as dt
 import hashlib
 from typing import Iterable, Sequence
 
-from sqlalchemy import Boolean, Numeric, and_, func, literal, select, true
+from sqlalchemy import Boolean, Numeric, func, insert, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from etl import db
 from etl.dates import FIRST_DAY, LAST_DAY, DateRange
-from etl.db.tables import raw
-from etl.db.values import as_date
+from etl.db.tables import raw, table_for_model
+from etl.db.values import as_day
 from etl.queries.groups import in_window
 from etl.queries.portable import day_of
 
@@ -89,7 +89,7 @@ def _table_terms(name: str, window: Sequence[DateRange] | None):
         conditions.append(window_filter)
     return select(
         day, func.count(), func.sum(table.c.id % ID_MODULUS), func.sum(moment_value(table.c.updated_at)),
-    ).where(and_(true(), *conditions)).group_by(day)
+    ).where(*conditions).group_by(day)
 
 
 def _number(value) -> str:
@@ -105,7 +105,8 @@ def day_fingerprints(tables: Iterable[str], window: Sequence[DateRange] | None =
     parts: dict[dt.date, list[str]] = {}
     for name in sorted(tables):
         for day, count, ids, moments in db.emr_fetch_all(_table_terms(name, window)):
-            parts.setdefault(as_date(day), []).append(f"{name}:{count}:{_number(ids)}:{_number(moments)}")
+            if as_day(day) is not None:
+                parts.setdefault(as_day(day), []).append(f"{name}:{count}:{_number(ids)}:{_number(moments)}")
     return {day: hashlib.sha1("|".join(items).encode()).hexdigest() for day, items in parts.items()}
 
 
@@ -121,9 +122,10 @@ def record(summary: str, tables: Iterable[str], window: Sequence[DateRange] | No
     else:
         for r in window:
             stored.filter(day__gte=r.start, day__lte=r.last).delete()
-    DayFingerprint.objects.bulk_create(
-        [DayFingerprint(summary=summary, day=day, fingerprint=digest) for day, digest in current.items()],
-        batch_size=2000,
+    # One executemany, not model instances: a full build may record hundreds of thousands.
+    db.execute_many(
+        insert(table_for_model(DayFingerprint)),
+        [{"summary": summary, "day": day, "fingerprint": digest} for day, digest in current.items()],
     )
 
 

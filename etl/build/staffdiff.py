@@ -19,7 +19,7 @@ from etl.dates import FIRST_DAY, LAST_DAY
 from etl.queries.groups import role_groups, staff_groups
 from etl.queries.portable import day_of
 from etl.db.tables import raw
-from etl.db.values import as_date
+from etl.db.values import as_day
 
 StaffValues = tuple  # (role_group_id, role_group_name, hourly_cost_cents)
 CHUNK = 500
@@ -67,7 +67,7 @@ def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
             .where(table.c.staff_id.in_(chunk), day_of(table.c.start_at).between(FIRST_DAY, LAST_DAY))
             for table in (visit, shift)
         ))
-        days |= {as_date(day) for (day,) in db.emr_fetch_all(query) if day is not None}
+        days |= {as_day(day) for (day,) in db.emr_fetch_all(query)} - {None}
     return days
 
 
