@@ -4,16 +4,14 @@ PostgreSQL, and with the raw tables in a separate EMR database (where the stream
 and the gates' raw totals used to read different snapshots and fail the publish gate).
 Every build succeeds or is refused by the build lock (exit 75), and once the writer
 stops, one more build gives exactly what --full gives."""
-import os
 import subprocess
 import sys
-import time
 from urllib.parse import urlparse
 
 import pytest
 from django.db import connection
 
-from .processes import ROOT, ProcessDatabase, make_database
+from .processes import ROOT, make_database, process_database
 
 WRITER_SECONDS = 12
 VISITS = "4000"
@@ -31,17 +29,11 @@ def emr_database(tmp_path, vendor: str) -> tuple[str, callable]:
 
 @pytest.fixture(params=["same database", "separate EMR database"])
 def busy(request, tmp_path):
-    vendor = connection.vendor
-    if vendor == "postgresql" and not os.environ.get("TEST_POSTGRES_URL"):
-        pytest.fail("the PostgreSQL pass needs TEST_POSTGRES_URL (make test sets it)")
-    url, drop = make_database(tmp_path, vendor)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    env.pop("EMR_DATABASE_URL", None)
-    raw_url, drop_raw = url, (lambda: None)
+    database, drop = process_database(tmp_path, connection.vendor)
+    raw_url, drop_raw = database.url, (lambda: None)
     if request.param == "separate EMR database":
-        raw_url, drop_raw = emr_database(tmp_path, vendor)
-        env["EMR_DATABASE_URL"] = raw_url
-    database = ProcessDatabase(url, env)
+        raw_url, drop_raw = emr_database(tmp_path, connection.vendor)
+        database.env["EMR_DATABASE_URL"] = raw_url
     database.manage("migrate", "-v", "0")
     database.manage("init_emr", "--drop")
     database.manage("generate_emr", "--visits", VISITS, "--days", "60", "--clinics", "4", "--seed", "5")
@@ -76,7 +68,6 @@ def test_builds_make_progress_under_steady_writes(busy):
     assert all(err == "CommandError: another build of the summaries is running; nothing was changed"
                for err in refused)
 
-    time.sleep(0.1)
     database.manage("build_summaries", "--quiet")
     incremental = database.tables()
     database.manage("build_summaries", "--full", "--quiet")
