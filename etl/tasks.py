@@ -1,5 +1,6 @@
 """Celery tasks: validate primitives, call the service, report. Beat runs
-``build_summaries`` every BUILD_SCHEDULE_SECONDS (see project/settings.py)."""
+``build_summaries`` every BUILD_SCHEDULE_SECONDS, and once a night with ``verify`` (the
+reconcile, at RECONCILE_HOUR_UTC; see project/settings.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -19,12 +20,13 @@ def _date(value: str | None) -> dt.date | None:
 
 @shared_task(name="etl.tasks.build_summaries", ignore_result=False)
 def build_summaries(summaries: list[str] | None = None, full: bool = False, since: str | None = None,
-                    until: str | None = None, trigger: str = "schedule") -> dict:
-    """Bring the summaries up to date. Skips (does not queue behind) a build that is
-    already running: the next scheduled run picks up whatever it leaves."""
+                    until: str | None = None, trigger: str = "schedule", verify: bool = False) -> dict:
+    """Bring the summaries up to date (``verify``: also the days whose raw rows drifted from
+    their fingerprints). Skips (does not queue behind) a build that is already running:
+    the next scheduled run picks up whatever it leaves."""
     try:
         report = build_summaries_service(summaries, full=full, since=_date(since), until=_date(until),
-                                         wait=0, trigger=trigger)
+                                         wait=0, trigger=trigger, verify=verify)
     except BuildLocked as exc:
         log.info("build skipped: %s", exc)
         return {"status": "locked", "message": str(exc)}

@@ -7,12 +7,13 @@ the environment:
   database as Django's. When it names another database, the ETL aggregates there and
   streams the summary rows into Django's database.
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``, ``CELERY_BROKER_URL``,
-  ``CELERY_RESULT_BACKEND``, ``BUILD_SCHEDULE_SECONDS``, ``LOG_LEVEL``.
+  ``CELERY_RESULT_BACKEND``, ``BUILD_SCHEDULE_SECONDS``, ``RECONCILE_HOUR_UTC``, ``LOG_LEVEL``.
 """
 from pathlib import Path
 import os
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,6 +101,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "etl.tasks.build_summaries",
         "schedule": float(os.environ.get("BUILD_SCHEDULE_SECONDS", "300")),
         "kwargs": {"trigger": "schedule"},
+    },
+    # The nightly reconcile: rebuild the days whose raw rows changed without a logged
+    # change (docs/change-capture.md).
+    "reconcile-summaries": {
+        "task": "etl.tasks.build_summaries",
+        "schedule": crontab(hour=int(os.environ.get("RECONCILE_HOUR_UTC", "2")), minute=30),
+        "kwargs": {"trigger": "schedule", "verify": True},
     },
 }
 

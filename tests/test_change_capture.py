@@ -9,6 +9,7 @@ from django.db import connection
 
 from etl.build.capture import expected_triggers
 from etl.build.service import build_summaries, plan
+from etl.build.status import status_lines
 from etl.db.schema import init_emr
 from etl.models import DayFingerprint
 
@@ -30,7 +31,7 @@ def full_reasons(report) -> set:
     return {r.full_reason for r in report.results}
 
 
-def assert_equals_full(report=None):
+def assert_equals_full():
     assert tables() == full_build_tables()
 
 
@@ -102,10 +103,12 @@ def test_dropped_trigger(built):
     assert all(f"trigger {trigger} on emr_visit is missing" in r.full_reason for r in report.results)
     assert_equals_full()
     assert not any(row[1] == 999 for row in tables()[0])
-    # Until init_emr reinstalls it, every build stays full and says why.
+    # Until init_emr reinstalls it, every build stays full and says why, and --status says so.
     assert all(p.full for p in plan())
+    assert f"  trigger {trigger} on emr_visit is missing" in status_lines()
     init_emr()
     assert not any(p.full for p in plan())
+    assert "change capture: every trigger in place" in status_lines()
 
 
 @postgres_only
@@ -221,4 +224,16 @@ def test_verify_from_the_command(built):
     out = StringIO()
     call_command("build_summaries", "--verify", stdout=out)
     assert "staff_summary: verified, 1 days drifted" in out.getvalue()
+    assert_equals_full()
+
+
+def test_the_nightly_reconcile_task_verifies(built):
+    from etl.tasks import build_summaries as build_task
+    from django.conf import settings
+
+    assert settings.CELERY_BEAT_SCHEDULE["reconcile-summaries"]["kwargs"]["verify"] is True
+    run("DELETE FROM emr_visit WHERE id = 16", "DELETE FROM etl_change_log")  # 2024-03-02, unlogged
+    result = build_task.apply(kwargs={"verify": True}).get()
+    assert {name: s["days"] for name, s in result["summaries"].items()} == {"staff_summary": 1,
+                                                                            "staff_cost_summary": 1}
     assert_equals_full()
