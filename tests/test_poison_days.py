@@ -94,6 +94,21 @@ def test_an_out_of_range_day_in_the_log_is_dropped_not_claimed(built):
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_a_null_day_from_an_older_sqlite_trigger_is_no_truncation(built):
+    # Older SQLite triggers logged DATE('yesterday'), NULL, for a start_at that is no
+    # timestamp; read as "a table was truncated" it forced full rebuilds. SQLite has no
+    # TRUNCATE: it names nothing to rebuild.
+    run("INSERT INTO etl_change_log (day, source, logged_at) VALUES (NULL, 'emr_visit', '2024-03-05 00:00:00')")
+    assert build_summaries().results == ()
+    assert log_rows() == 0
+    # Today's triggers log nothing for such a row.
+    run("INSERT INTO emr_visit (id, patient_id, location_id, service_id, staff_id, start_at, end_at, status,"
+        " updated_at) VALUES (600, 2000, 102, 1, 501, 'yesterday', NULL, 'completed', '2024-03-05 00:00:00')",
+        "UPDATE emr_visit SET status = 'cancelled' WHERE id = 600", "DELETE FROM emr_visit WHERE id = 600")
+    assert log_rows() == 0
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_more_changed_days_than_sqlite_takes_bound_values(built):
     # 250,001 visits on as many days (1700-01-01 onwards, one a day) outnumber SQLite's
     # 250,000 bound values a statement: an unbounded IN list fails every build.

@@ -79,7 +79,7 @@ def peek() -> LoggedChanges:
     # SQLite text that is no calendar date names no day to rebuild.
     days = {as_day(day): as_datetime(at) for day, at in rows if as_day(day) is not None}
     whole = db.emr_fetch_all(
-        select(log.c.source, func.min(log.c.logged_at)).where(log.c.id <= bound, log.c.day.is_(None))
+        select(log.c.source, func.min(log.c.logged_at)).where(log.c.id <= bound, _everything(log))
         .group_by(log.c.source)
     )
     if not whole:
@@ -88,6 +88,15 @@ def peek() -> LoggedChanges:
     reason = ("the raw tables were recreated (init_emr)" if sources == {RECREATED_SOURCE}
               else "a raw table was truncated")
     return LoggedChanges(int(bound), days, min(as_datetime(at) for _, at in whole), reason)
+
+
+def _everything(log):
+    """Log rows that mean "everything changed": a NULL day from TRUNCATE (PostgreSQL) or
+    from init_emr. SQLite has no TRUNCATE: a NULL day there from any other source was an
+    older trigger's log of a start_at that is no timestamp, which names nothing to rebuild."""
+    if db.emr_vendor() == "sqlite":
+        return and_(log.c.day.is_(None), log.c.source == RECREATED_SOURCE)
+    return log.c.day.is_(None)
 
 
 def _real_day(day):
@@ -110,8 +119,12 @@ def _delete_claimed(changes: LoggedChanges) -> None:
         return
     for chunk in _chunks(sorted(changes.days)):
         db.emr_execute(delete(log).where(and_(claimed, log.c.day.in_(chunk))))
-    # Out-of-range days are no days: nothing to rebuild, dropped so they never come back.
-    db.emr_execute(delete(log).where(and_(claimed, or_(log.c.day < FIRST_DAY, log.c.day > LAST_DAY))))
+    # Out-of-range days are no days (nor, on SQLite, NULL days other than init_emr's):
+    # nothing to rebuild, dropped so they never come back.
+    no_day = [log.c.day < FIRST_DAY, log.c.day > LAST_DAY]
+    if db.emr_vendor() == "sqlite":
+        no_day.append(and_(log.c.day.is_(None), log.c.source != RECREATED_SOURCE))
+    db.emr_execute(delete(log).where(and_(claimed, or_(*no_day))))
 
 
 def _queue(changes: LoggedChanges, summary_names: list[str]) -> None:

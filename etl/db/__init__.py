@@ -204,13 +204,14 @@ def emr_stream(stmt: ClauseElement, batch_size: int) -> Iterator[list[tuple]]:
         raise RuntimeError("the raw EMR tables are in Django's database: use INSERT ... SELECT")
     snapshot = _snapshot.get()
     with (engine.connect() if snapshot is None else _borrowed(snapshot)) as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
+        result = conn.execute(stmt, execution_options={"stream_results": True, "yield_per": batch_size})
         for partition in result.partitions(batch_size):
             yield [tuple(row) for row in partition]
 
 
 @contextmanager
 def _borrowed(conn: Connection) -> Iterator[Connection]:
+    """The open snapshot's connection, left open when the block ends."""
     yield conn
 
 
