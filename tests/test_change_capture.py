@@ -68,7 +68,7 @@ def test_table_swapped_in_by_rename(built):
         "ALTER TABLE emr_visit RENAME TO emr_visit_old",
         "ALTER TABLE emr_visit_new RENAME TO emr_visit")
     report = build_summaries()
-    reason = "change capture is not working (trigger"
+    reason = "change capture is not working (emr_visit: "
     assert all(r.full_reason.startswith(reason) and "run `manage.py init_emr`" in r.full_reason
                for r in report.results)
     assert_equals_full()
@@ -100,12 +100,12 @@ def test_dropped_trigger(built):
     run(f"DROP TRIGGER {trigger} ON emr_visit" if connection.vendor == "postgresql" else f"DROP TRIGGER {trigger}")
     run("DELETE FROM emr_visit WHERE id = 16")  # the only visit at location 999
     report = build_summaries()
-    assert all(f"trigger {trigger} on emr_visit is missing" in r.full_reason for r in report.results)
+    assert all(f"emr_visit: {trigger} missing" in r.full_reason for r in report.results)
     assert_equals_full()
     assert not any(row[1] == 999 for row in tables()[0])
     # Until init_emr reinstalls it, every build stays full and says why, and --status says so.
     assert all(p.full for p in plan())
-    assert f"  trigger {trigger} on emr_visit is missing" in status_lines()
+    assert f"  emr_visit: {trigger} missing" in status_lines()
     init_emr()
     assert not any(p.full for p in plan())
     assert "change capture: every trigger in place" in status_lines()
@@ -116,7 +116,7 @@ def test_disabled_trigger(built):
     run("ALTER TABLE emr_visit DISABLE TRIGGER etl_changes_update",
         "UPDATE emr_visit SET status = 'cancelled' WHERE id = 1")
     report = build_summaries()
-    assert all("trigger etl_changes_update on emr_visit is disabled" in r.full_reason for r in report.results)
+    assert all("(emr_visit: etl_changes_update disabled)" in r.full_reason for r in report.results)
     assert_equals_full()
 
 
@@ -125,8 +125,8 @@ def test_trigger_that_skips_replicated_writes_is_reported(built):
     run("ALTER TABLE emr_shift ENABLE TRIGGER etl_changes_insert")  # back to the default: not under replica
     report = build_summaries()
     assert {r.name: r.full_reason for r in report.results} == {
-        "staff_cost_summary": "change capture is not working (trigger etl_changes_insert on emr_shift does not"
-                              " fire for replicated writes): run `manage.py init_emr`",
+        "staff_cost_summary": "change capture is not working (emr_shift: etl_changes_insert not ENABLE ALWAYS"
+                              " (replicated writes go unlogged)): run `manage.py init_emr`",
     }
 
 

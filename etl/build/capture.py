@@ -76,16 +76,13 @@ def _postgres(name: str) -> tuple[str | None, str | None]:
     states = dict(db.emr_fetch_all(
         select(pg_trigger.c.tgname, pg_trigger.c.tgenabled).where(pg_trigger.c.tgrelid == relation)
     ))
-    wrong = []
+    wrong: dict[str, list[str]] = {}
     for trigger in expected_triggers("postgresql", name):
         state = states.get(trigger)
-        if state is None:
-            wrong.append(f"trigger {trigger} on {name} is missing")
-        elif state == "D":
-            wrong.append(f"trigger {trigger} on {name} is disabled")
-        elif state != ALWAYS:
-            wrong.append(f"trigger {trigger} on {name} does not fire for replicated writes")
-    return f"oid {oid}", "; ".join(wrong) or None
+        if state != ALWAYS:
+            what = {None: "missing", "D": "disabled"}.get(state, "not ENABLE ALWAYS (replicated writes go unlogged)")
+            wrong.setdefault(what, []).append(trigger)
+    return f"oid {oid}", _problem(name, wrong)
 
 
 def _sqlite(name: str) -> tuple[str | None, str | None]:
@@ -97,7 +94,14 @@ def _sqlite(name: str) -> tuple[str | None, str | None]:
         select(master.c.name).where(master.c.type == "trigger", master.c.tbl_name == name)
     )}
     missing = [t for t in expected_triggers("sqlite", name) if t not in present]
-    return f"rootpage {pages[0][0]}", "; ".join(f"trigger {t} on {name} is missing" for t in missing) or None
+    return f"rootpage {pages[0][0]}", _problem(name, {"missing": missing} if missing else {})
+
+
+def _problem(table_name: str, wrong: dict[str, list[str]]) -> str | None:
+    """One short text for a table's trigger problems, e.g. ``emr_visit: etl_x missing``."""
+    if not wrong:
+        return None
+    return f"{table_name}: " + "; ".join(f"{', '.join(triggers)} {what}" for what, triggers in wrong.items())
 
 
 def inspect() -> CaptureState:
