@@ -1,7 +1,7 @@
 -- Raw EMR tables (CONTRACT section 1): what clinics' EMR exports are loaded into.
 -- Portable ANSI DDL: runs unchanged on PostgreSQL and SQLite. No foreign keys (exports
 -- arrive out of order); timestamps are clinic wall-clock time without a time zone.
--- This file is the only definition of these tables: etl/tables.py reflects it.
+-- This file is the only definition of these tables: etl/db/tables.py reflects it.
 
 CREATE TABLE IF NOT EXISTS emr_location (
     id BIGINT NOT NULL PRIMARY KEY,
@@ -60,3 +60,6 @@ CREATE TABLE IF NOT EXISTS emr_shift (
 CREATE INDEX IF NOT EXISTS emr_visit_start_at ON emr_visit (start_at);
 CREATE INDEX IF NOT EXISTS emr_shift_start_at ON emr_shift (start_at);
 CREATE INDEX IF NOT EXISTS emr_staff_role_id ON emr_staff (role_id);
+-- Hierarchies are walked from the roots down to the children (etl/queries/hierarchy.py).
+CREATE INDEX IF NOT EXISTS emr_role_parent_id ON emr_role (parent_id);
+CREATE INDEX IF NOT EXISTS emr_location_parent_id ON emr_location (parent_id);

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from etl.build.capture import expected_triggers
-from etl.build.service import build_summaries, plan
-from etl.build.status import status_lines
+from etl.engine.capture import expected_triggers
+from etl.engine.service import build_summaries, plan
+from etl.engine.status import status_lines
 from etl.db.schema import init_emr
 from etl.models import DayFingerprint
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 from etl.dates import DateRange, merge_days
 from etl.db.tables import CHANGE_LOG
 from etl import db

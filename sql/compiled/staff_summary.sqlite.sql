@@ -1,15 +1,15 @@
 -- staff_summary (sqlite): visits per day, location, service and role group
 -- Written by `manage.py compile_sql`; do not edit.
-WITH RECURSIVE role_groups_walk(node_id, ancestor_id, ancestor_parent_id, depth) AS 
-(SELECT emr_role.id AS node_id, emr_role.id AS ancestor_id, emr_role.parent_id AS ancestor_parent_id, 0 AS depth 
-FROM emr_role UNION ALL SELECT role_groups_walk.node_id AS node_id, role_groups_parent.id AS id, role_groups_parent.parent_id AS parent_id, role_groups_walk.depth + 1 AS anon_1 
-FROM role_groups_walk JOIN emr_role AS role_groups_parent ON role_groups_parent.id = role_groups_walk.ancestor_parent_id 
+WITH RECURSIVE role_groups_walk(node_id, seed_id, depth) AS 
+(SELECT emr_role.id AS node_id, emr_role.id AS seed_id, 0 AS depth 
+FROM emr_role 
+WHERE emr_role.parent_id IS NULL UNION ALL SELECT role_groups_child.id AS id, role_groups_walk.seed_id AS seed_id, role_groups_walk.depth + 1 AS anon_1 
+FROM role_groups_walk JOIN emr_role AS role_groups_child ON role_groups_child.parent_id = role_groups_walk.node_id 
 WHERE role_groups_walk.depth < (SELECT count(*) AS count_1 
 FROM emr_role)), 
 role_groups AS 
-(SELECT role_groups_walk.node_id AS node_id, role_groups_walk.ancestor_id AS top_id 
-FROM role_groups_walk 
-WHERE role_groups_walk.ancestor_parent_id IS NULL), 
+(SELECT role_groups_walk.node_id AS node_id, role_groups_walk.seed_id AS top_id 
+FROM role_groups_walk), 
 staff_groups AS 
 (SELECT emr_staff.id AS staff_id, role_groups.top_id AS role_group_id, group_role.name AS role_group_name, CAST(round(emr_staff.hourly_cost * 100) AS BIGINT) AS hourly_cost_cents 
 FROM emr_staff LEFT OUTER JOIN role_groups ON role_groups.node_id = emr_staff.role_id LEFT OUTER JOIN emr_role AS group_role ON group_role.id = role_groups.top_id), 

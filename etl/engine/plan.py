@@ -3,7 +3,7 @@
 A summary is rebuilt in full when asked (``--full``), when it was never built, when its
 compiled query (its definition) differs from the one it was built with, when a raw table
 was truncated, recreated or replaced or its change capture is not working
-(:mod:`etl.build.capture`), or when so many days changed that one full pass is cheaper.
+(:mod:`etl.engine.capture`), or when so many days changed that one full pass is cheaper.
 Otherwise only its changed days are rebuilt: days claimed from the change log, days of
 staff members whose role group, group name or cost changed, a requested backfill range,
 and days whose raw rows drifted from their fingerprints (``--verify``).
@@ -15,10 +15,10 @@ import hashlib
 from dataclasses import dataclass, field
 
 from etl import db
-from etl.build.capture import CaptureState, inspect as inspect_capture
-from etl.build.changes import FULL_REBUILD_DAYS, LoggedChanges
+from etl.engine.capture import CaptureState, inspect as inspect_capture
+from etl.engine.changes import FULL_REBUILD_DAYS, LoggedChanges
 from etl.dates import DateRange, merge_days
-from etl.build.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
+from etl.engine.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
 from etl.summaries import Summary
 
 

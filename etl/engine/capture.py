@@ -16,7 +16,7 @@ them, and what catches each:
   under ``session_replication_role = replica``): every build rebuilds the summaries that
   read the table in full, saying why, until ``manage.py init_emr`` reinstalls them;
 - triggers disabled during a load and enabled again before the next build leave no trace
-  here: ``build_summaries --verify`` finds those days (:mod:`etl.build.fingerprints`).
+  here: ``build_summaries --verify`` finds those days (:mod:`etl.engine.fingerprints`).
 """
 from __future__ import annotations
 
