@@ -13,7 +13,7 @@ from django.db import connection
 
 from .processes import ROOT, make_database, process_database
 
-WRITER_SECONDS = 12
+WRITER_SECONDS = 8
 VISITS = "4000"
 
 

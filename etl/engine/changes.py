@@ -14,8 +14,9 @@ No log row can block a build. A row whose day is outside 0001-01-01 .. 9999-12-3
 by an older trigger: today's triggers do not log such days) names no day a summary can
 hold: it is never read as a date (PostgreSQL years past 9999 or before Christ cannot be
 read by the driver at all) and is deleted with the claim. A claim of more than
-``FULL_REBUILD_DAYS`` days marks every summary for a full rebuild instead of queueing each
-day, and deletes the whole claimed log (the full rebuilds, later, see every row).
+``MARK_FULL_DAYS`` days marks every summary for a full rebuild (which the plan would choose
+anyway past ``FULL_REBUILD_DAYS``) instead of queueing each day, and deletes the whole
+claimed log (the full rebuilds, later, see every row); lists of days are sent in chunks.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ from etl.db.values import as_datetime, as_day
 IN_LIST_CHUNK = 500
 # Past this many changed days a full rebuild (one pass, no per-day deletes) is cheaper.
 FULL_REBUILD_DAYS = 366
+# Past this many claimed days, mark summaries for a full rebuild instead of queueing each day.
+MARK_FULL_DAYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class LoggedChanges:
         """Why every summary must be rebuilt in full, if it must."""
         if self.truncated_at is not None:
             return self.everything_reason or "a raw table was truncated"
-        if len(self.days) > FULL_REBUILD_DAYS:
+        if len(self.days) > MARK_FULL_DAYS:
             return f"{len(self.days)} changed days"
         return None
 
