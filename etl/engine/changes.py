@@ -80,7 +80,7 @@ def peek() -> LoggedChanges:
         .group_by(log.c.day)
     )
     # SQLite text that is no calendar date names no day to rebuild.
-    days = {as_day(day): as_datetime(at) for day, at in rows if as_day(day) is not None}
+    days = {known: as_datetime(at) for day, at in rows if (known := as_day(day)) is not None}
     whole = db.emr_fetch_all(
         select(log.c.source, func.min(log.c.logged_at)).where(log.c.id <= bound, _everything(log))
         .group_by(log.c.source)

@@ -105,8 +105,8 @@ def day_fingerprints(tables: Iterable[str], window: Sequence[DateRange] | None =
     parts: dict[dt.date, list[str]] = {}
     for name in sorted(tables):
         for day, count, ids, moments in db.emr_fetch_all(_table_terms(name, window)):
-            if as_day(day) is not None:
-                parts.setdefault(as_day(day), []).append(f"{name}:{count}:{_number(ids)}:{_number(moments)}")
+            if (known := as_day(day)) is not None:
+                parts.setdefault(known, []).append(f"{name}:{count}:{_number(ids)}:{_number(moments)}")
     return {day: hashlib.sha1("|".join(items).encode()).hexdigest() for day, items in parts.items()}
 
 
