@@ -223,7 +223,7 @@ def test_verify_from_the_command(built):
         "DELETE FROM etl_change_log")
     out = StringIO()
     call_command("build_summaries", "--verify", stdout=out)
-    assert "staff_summary: verified, 1 days drifted" in out.getvalue()
+    assert "staff_summary: verified, 1 day drifted" in out.getvalue()
     assert_equals_full()
 
 

@@ -16,7 +16,7 @@ VISITS = "150000"
 def proc_db(tmp_path):
     database, drop = process_database(tmp_path, connection.vendor)
     database.manage("migrate", "-v", "0")
-    database.manage("init_emr", "--drop")
+    database.manage("init_emr", "--drop", "--noinput")
     database.manage("generate_emr", "--visits", VISITS, "--days", "400", "--clinics", "10", "--seed", "3")
     yield database
     drop()

@@ -14,9 +14,9 @@ ids are summed modulo a prime (a BIGINT sum could overflow), and ``updated_at`` 
 integer milliseconds on SQLite (its float arithmetic is not associative) or as the exact
 ``numeric`` epoch on PostgreSQL.
 
-A row belongs to the day of its ``start_at`` as the build's window reads it: on SQLite
-only text that starts with its own date (``DATE(start_at)`` and a space) has a day here;
-anything else is no timestamp (CONTRACT section 1) and is in no fingerprint.
+A row belongs to the day of its ``start_at`` exactly as the builds select it
+(:func:`etl.queries.groups.dated`): a ``start_at`` without a day (CONTRACT section 1) is in
+no fingerprint, as it is in no summary.
 """
 from __future__ import annotations
 
@@ -24,40 +24,18 @@ import datetime as dt
 import hashlib
 from typing import Iterable, Sequence
 
-from sqlalchemy import Boolean, Numeric, func, insert, literal, select
+from sqlalchemy import Numeric, func, insert, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from etl import db
-from etl.dates import FIRST_DAY, LAST_DAY, DateRange
+from etl.dates import DateRange
 from etl.db.tables import raw, table_for_model
 from etl.db.values import as_day
-from etl.queries.groups import in_window
+from etl.queries.groups import dated
 from etl.queries.portable import day_of
 
 ID_MODULUS = 1_000_000_007
-
-
-class on_own_day(FunctionElement):
-    """True when ``start_at`` reads as a timestamp on the day ``day_of`` gives it."""
-
-    type = Boolean()
-    name = "on_own_day"
-    inherit_cache = True
-
-
-@compiles(on_own_day, "postgresql")
-def _on_own_day_pg(element, compiler, **kw):
-    (ts,) = element.clauses
-    return f"({compiler.process(ts, **kw)} IS NOT NULL)"
-
-
-@compiles(on_own_day, "sqlite")
-def _on_own_day_sqlite(element, compiler, **kw):
-    (ts,) = element.clauses
-    text = compiler.process(ts, **kw)
-    eleven, space = compiler.process(literal(11), **kw), compiler.process(literal(" "), **kw)
-    return f"(substr({text}, 1, {eleven}) = DATE({text}) || {space})"
 
 
 class moment_value(FunctionElement):
@@ -83,13 +61,9 @@ def _moment_sqlite(element, compiler, **kw):
 def _table_terms(name: str, window: Sequence[DateRange] | None):
     table = raw(name)
     day = day_of(table.c.start_at)
-    conditions = [on_own_day(table.c.start_at), day.between(FIRST_DAY, LAST_DAY)]
-    window_filter = in_window(table.c.start_at, window)
-    if window_filter is not None:
-        conditions.append(window_filter)
     return select(
         day, func.count(), func.sum(table.c.id % ID_MODULUS), func.sum(moment_value(table.c.updated_at)),
-    ).where(*conditions).group_by(day)
+    ).where(dated(table.c.start_at, window)).group_by(day)
 
 
 def _number(value) -> str:
