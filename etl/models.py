@@ -182,6 +182,10 @@ class SummaryState(models.Model):
     built_at = models.DateTimeField()
     full_built_at = models.DateTimeField()
     full_reason = models.CharField(max_length=200, blank=True, help_text="set when the next build must be full")
+    raw_identity = models.CharField(
+        max_length=500, blank=True, default="",
+        help_text="identity of the captured raw tables it was built from (JSON); another one means they were replaced",
+    )
 
     class Meta:
         db_table = "etl_summary_state"
@@ -201,6 +205,21 @@ class PendingDay(models.Model):
     class Meta:
         db_table = "etl_pending_day"
         constraints = [models.UniqueConstraint(fields=["summary", "day"], name="etl_pending_day_unique")]
+
+
+class DayFingerprint(models.Model):
+    """Per summary and day, a digest of the raw rows the day was built from (row count, sum
+    of ids, sum of updated_at per raw table the summary reads), recorded in the transaction
+    that built the day. ``build_summaries --verify`` recomputes them and rebuilds the days
+    whose raw rows changed without a logged change."""
+
+    summary = models.CharField(max_length=100)
+    day = models.DateField()
+    fingerprint = models.CharField(max_length=40)
+
+    class Meta:
+        db_table = "etl_day_fingerprint"
+        constraints = [models.UniqueConstraint(fields=["summary", "day"], name="etl_day_fingerprint_unique")]
 
 
 class BuiltStaffGroup(models.Model):

@@ -23,10 +23,10 @@ from etl.sources.quality_history import record_quality_report
 
 log = logging.getLogger(__name__)
 
-# The nightly reconcile: a full rebuild of every summary. When build_summaries can verify
-# (compare every day with the raw rows and repair only the days that differ), this line
-# becomes {"verify": True}; docs/operations.md, "The nightly reconcile".
-NIGHTLY_RECONCILE = {"full": True}
+# The nightly reconcile: an incremental build that also compares every built day's raw-row
+# fingerprints and rebuilds the days that drifted without a logged change
+# (docs/change-capture.md); docs/operations.md, "The nightly reconcile".
+NIGHTLY_RECONCILE = {"verify": True}
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -44,12 +44,13 @@ def _retry_unreachable(task, exc: Exception):
     raise task.retry(exc=exc, countdown=delay, max_retries=settings.ETL_TASK_MAX_RETRIES)
 
 
-def _build(task, *, summaries=None, full=False, since=None, until=None, trigger="schedule") -> dict:
+def _build(task, *, summaries=None, full=False, since=None, until=None, trigger="schedule",
+           verify=False) -> dict:
     try:
         for run_id, outcome in fanout_watch.recover_lost():
             log.warning("fan-out %s lost its publish step: %s by this run", run_id, outcome)
         report = build_summaries_service(summaries, full=full, since=_date(since), until=_date(until),
-                                         wait=0, trigger=trigger)
+                                         wait=0, trigger=trigger, verify=verify)
     except BuildLocked as exc:
         log.info("build skipped: %s", exc)
         return {"status": "skipped", "message": str(exc)}
@@ -64,10 +65,11 @@ def _build(task, *, summaries=None, full=False, since=None, until=None, trigger=
 
 @shared_task(bind=True, name="etl.tasks.build_summaries", ignore_result=False)
 def build_summaries(self, summaries: list[str] | None = None, full: bool = False, since: str | None = None,
-                    until: str | None = None, trigger: str = "schedule") -> dict:
-    """Bring the summaries up to date (only the changed days unless ``full``); the
-    arguments are those of ``manage.py build_summaries``, dates as ISO strings."""
-    return _build(self, summaries=summaries, full=full, since=since, until=until, trigger=trigger)
+                    until: str | None = None, trigger: str = "schedule", verify: bool = False) -> dict:
+    """Bring the summaries up to date (only the changed days unless ``full``; ``verify``:
+    also the days whose raw rows drifted from their fingerprints); the arguments are those
+    of ``manage.py build_summaries``, dates as ISO strings."""
+    return _build(self, summaries=summaries, full=full, since=since, until=until, trigger=trigger, verify=verify)
 
 
 @shared_task(bind=True, name="etl.tasks.reconcile_summaries", ignore_result=False)

@@ -101,9 +101,12 @@ def _database(url: str) -> dict:
 DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers keep reading the last committed summaries while a build writes; wait
-    # up to 20 s for the write lock instead of failing at once.
+    # up to 20 s for the write lock instead of failing at once. Transactions take the
+    # write lock when they begin (BEGIN IMMEDIATE): a deferred one that reads, then writes
+    # while another process committed in between fails at once with "database is locked",
+    # whatever the timeout (WAL cannot upgrade a stale read snapshot to a write).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+        {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
 # None means "the same database as Django's default".
 EMR_DATABASE_URL = os.environ.get("EMR_DATABASE_URL") or None

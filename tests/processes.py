@@ -71,6 +71,17 @@ def wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 120) 
     raise AssertionError(f"no {needle!r} within {timeout} s")
 
 
+def process_database(tmp_path: Path, vendor: str) -> tuple[ProcessDatabase, callable]:
+    """(database, drop): an empty database of the given vendor, and the environment of the
+    processes that use it (Django's database only: no EMR_DATABASE_URL)."""
+    if vendor == "postgresql" and not os.environ.get("TEST_POSTGRES_URL"):
+        raise AssertionError("the PostgreSQL pass needs TEST_POSTGRES_URL (make test sets it)")
+    url, drop = make_database(tmp_path, vendor)
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env.pop("EMR_DATABASE_URL", None)
+    return ProcessDatabase(url, env), drop
+
+
 def make_database(tmp_path: Path, vendor: str) -> tuple[str, callable]:
     """(url, drop) for an empty database of the given vendor."""
     if vendor == "sqlite":

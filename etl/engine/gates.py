@@ -83,7 +83,8 @@ def raw_totals(window: Sequence[DateRange] | None) -> RawTotals:
 def _day_filter(table: Table, window: Sequence[DateRange] | None):
     if window is None:
         return None
-    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
+    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end if r.end else table.c.day <= r.last)
+                 for r in window)) if window else false()
 
 
 def duplicate_grain_rows(table: Table, grain: Sequence[str], window) -> int:

@@ -10,7 +10,12 @@ a killed process leaves the old rows and the pending days for the next build.
 
 When the raw tables live in another database (``EMR_DATABASE_URL``), the same SELECT runs
 there and its rows are streamed into Django's database in batches, inside the same kind
-of transaction on Django's side.
+of transaction on Django's side; the rows, the gates' raw totals and the day fingerprints
+are read from one snapshot of the EMR database.
+
+``verify`` (the nightly reconcile) first compares every day's raw rows with the
+fingerprints recorded when the day was built, and rebuilds the days that drifted
+(:mod:`etl.engine.fingerprints`).
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from sqlalchemy import delete, func, insert, select, text
 
-from etl.engine import changes, gates, ledger, statements
+from etl.engine import capture, changes, fingerprints, gates, ledger, statements
 from etl import db
 from etl.dates import DateRange
 from etl.engine.locks import BuildLocked, build_lock
@@ -141,8 +146,10 @@ def _record_built(p: SummaryPlan) -> None:
     pending.delete()
     changed = changed_staff(built_staff_groups(p.summary.name), p.current_staff) if p.full else p.staff_changed
     save_staff_groups(p.summary.name, p.current_staff, changed)
+    fingerprints.record(p.summary.name, p.summary.reads, p.window)
     moment = ledger.now()
-    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": ""}
+    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": "",
+                "raw_identity": p.raw_identity}
     if p.full:
         defaults["full_built_at"] = moment
     state, created = SummaryState.objects.update_or_create(
@@ -165,7 +172,7 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
     deleted = written = 0
     outermost = not connection.in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic(), db.emr_snapshot():
             if db.vendor() == "postgresql" and outermost and db.emr_engine() is None:
                 # The gates compare with raw rows: read them at the snapshot the insert used.
                 db.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
@@ -195,22 +202,33 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
 
 def plan(
     names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
-    until: dt.date | None = None,
+    until: dt.date | None = None, verify: bool = False,
 ) -> list[SummaryPlan]:
     """What a build would rebuild now, and why, changing nothing (``--dry-run``)."""
     summaries = _choose(names)
     check_ready()
     unclaimed = changes.peek()
     backfill = backfill_range(since, until)
-    return [plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed) for s in summaries]
+    state = capture.inspect()
+    return [
+        plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed, capture=state,
+                     drifted=_drifted(s, verify and not full))
+        for s in summaries
+    ]
+
+
+def _drifted(summary: Summary, verify: bool) -> set[dt.date]:
+    return fingerprints.drifted_days(summary.name, summary.reads) if verify else set()
 
 
 def build_summaries(
     names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
     until: dt.date | None = None, wait: float = 0, trigger: str | None = None, progress: Progress = quiet,
+    verify: bool = False,
 ) -> BuildReport:
     """Bring the chosen summaries (all by default) up to date: only the changed days,
-    unless ``full`` or a summary needs a full rebuild. Raises :class:`BuildLocked` when
+    unless ``full`` or a summary needs a full rebuild; with ``verify``, also the days whose
+    raw rows drifted from their fingerprints. Raises :class:`BuildLocked` when
     another build holds the lock past ``wait`` seconds, :class:`GateFailed` when a publish
     gate fails, :class:`BuildError` for any other failure."""
     summaries = _choose(names)
@@ -228,8 +246,12 @@ def build_summaries(
                 claimed = changes.claim(list(SUMMARIES))
                 if not claimed.empty:
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
+                state = capture.inspect()
                 for summary in summaries:
-                    p = plan_summary(summary, force_full=full, backfill=backfill)
+                    drifted = _drifted(summary, verify and not full)
+                    if verify and not full:
+                        progress(f"{summary.name}: verified, {count(len(drifted), 'day')} drifted")
+                    p = plan_summary(summary, force_full=full, backfill=backfill, capture=state, drifted=drifted)
                     progress(p.describe())
                     if p.up_to_date:
                         continue

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.db.models import Count, Min
 
-from etl.engine import changes, ledger
+from etl.engine import capture, changes, ledger
 from etl.models import BuildRun, FanoutRun, PendingDay, SummaryState
 from etl.sources.quality import check_emr, report_lines
 from etl.summaries import SUMMARIES
@@ -67,6 +67,10 @@ def status_lines(runs: int = 10) -> list[str]:
         if state and state.full_reason:
             stale += f" (next build is full: {state.full_reason})"
         lines.append(f"  {name:20} {built:19} {full:19} {days:>12}  {stale}")
+    problems = capture.inspect().problems
+    lines.append("change capture: " + ("every trigger in place" if not problems else
+                                       "NOT WORKING, builds are full until `manage.py init_emr` reinstalls it:"))
+    lines += [f"  {problem}" for problem in problems.values()]
     lines.append("raw data quality (manage.py check_emr for example ids):")
     report = check_emr(examples=0)
     lines += [f"  {line}" for line in report_lines(report) if not line.lstrip().startswith("values:")]

@@ -27,7 +27,8 @@ class Summary:
     """A summary table and the query that fills it.
 
     ``rows(window)`` returns the table's rows in the order of :attr:`columns`, for every
-    day (window None) or only the window's days.
+    day (window None) or only the window's days. ``reads``: the change-captured raw tables
+    (visits, shifts) its days are made of; replacing one of them rebuilds the summary.
     """
 
     name: str
@@ -37,6 +38,7 @@ class Summary:
     grain: tuple[str, ...]
     gates: tuple[Reconciliation, ...] = ()
     depends_on: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ("emr_visit", "emr_shift")
 
     @property
     def table(self) -> Table:
@@ -56,6 +58,7 @@ SUMMARIES: dict[str, Summary] = {
             rows=staff_summary_rows,
             description="visits per day, location, service and role group",
             grain=("day", "location_id", "service_id", "role_group_id"),
+            reads=("emr_visit",),
             gates=(
                 Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
                 Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), "cancelled visits"),

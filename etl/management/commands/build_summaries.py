@@ -38,6 +38,9 @@ class Command(EtlCommand):
         parser.add_argument("--until", type=iso_day, metavar="DATE", help="... up to and including DATE")
         parser.add_argument("--sql", action="store_true",
                             help="print the statements the build would run, every value inlined, and run nothing")
+        parser.add_argument("--verify", action="store_true",
+                            help="also rebuild the days whose raw rows no longer match the fingerprints recorded"
+                                 " when they were built (changes no trigger logged); the nightly reconcile")
         parser.add_argument("--dry-run", action="store_true", help="list what would be rebuilt and why; change nothing")
         parser.add_argument("--status", action="store_true", help="print recent runs and how stale each summary is")
         parser.add_argument("--wait", type=seconds, default=0, metavar="SECONDS",
@@ -78,7 +81,7 @@ class Command(EtlCommand):
             raise CommandError(f"database error: {first_line}") from exc
 
     def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool,
-                fan_out: bool = False, batch_days: int | None = None, **_):
+                fan_out: bool = False, batch_days: int | None = None, verify: bool = False, **_):
         if status:
             from etl.engine.status import status_lines
 
@@ -86,7 +89,7 @@ class Command(EtlCommand):
                 self.stdout.write(line)
             return
         if sql or dry_run:
-            plans = plan(summaries, full=full, since=since, until=until)
+            plans = plan(summaries, full=full, since=since, until=until, verify=verify)
             if sql:
                 self.stdout.write(build_sql(plans=plans), ending="")
             else:
@@ -104,7 +107,7 @@ class Command(EtlCommand):
                 self.stdout.write(f"fan-out {run.pk}: {run.batches_total} batches published (run {run.build_run_id})")
             return
         report = build_summaries(summaries, full=full, since=since, until=until, wait=wait, trigger=trigger,
-                                 progress=progress)
+                                 progress=progress, verify=verify)
         if not quiet:
             self.stdout.write(
                 f"built {count(len(report.results), 'summary', 'summaries')}: {count(report.rows_written, 'row')}"
