@@ -29,7 +29,7 @@ def assert_expected_tables():
 def test_sqlite_emr_database(db, tmp_path):
     report, script = build_with(f"sqlite:///{tmp_path / 'emr.sqlite3'}")
     assert_expected_tables()
-    assert report.rows_written == 11
+    assert report.rows_written == 19  # 11 in section 2, 8 in section 4
     # The raw tables are not in Django's database at all.
     assert "emr_visit" not in connection.introspection.table_names()
     assert "-- on the EMR database (sqlite)" in script

@@ -4,7 +4,9 @@ A summary is rebuilt in full when asked (``--full``), when it was never built, w
 compiled query (its definition) differs from the one it was built with, when a raw table
 was truncated, or when so many days changed that one full pass is cheaper. Otherwise only
 its changed days are rebuilt: days claimed from the change log, days of staff members
-whose role group, group name or cost changed, and a requested backfill range.
+whose role group, group name or cost changed, days of locations whose clinic or region
+changed (summaries that read the location tree), and a requested backfill range — each
+widened by the summary's forward reach (CONTRACT 4, "What a change reaches").
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from etl import db
 from etl.build.changes import LoggedChanges
 from etl.dates import DateRange, merge_days
 from etl.build.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
+from etl.build import locationdiff
 from etl.summaries import Summary
 
 # Past this many changed days a full rebuild (one pass, no per-day deletes) is cheaper.
@@ -37,6 +40,8 @@ class SummaryPlan:
     reasons: tuple[tuple[str, int], ...] = ()
     staff_changed: frozenset[int] = frozenset()
     current_staff: dict[int, StaffValues] = field(default_factory=dict, compare=False)
+    locations_changed: frozenset[int] = frozenset()
+    current_locations: dict[int, tuple] | None = field(default=None, compare=False)
 
     @property
     def full(self) -> bool:
@@ -85,22 +90,32 @@ def plan_summary(
     reason = _full_reason(summary, definition, force_full)
     if reason is None and unclaimed is not None and unclaimed.truncated_at is not None:
         reason = "a raw table was truncated"
+    locations = locationdiff.current_locations() if summary.uses_locations else None
     if reason is not None:
-        return SummaryPlan(summary, definition, reason, current_staff=current)
+        return SummaryPlan(summary, definition, reason, current_staff=current, current_locations=locations)
     logged = set(PendingDay.objects.filter(summary=summary.name).values_list("day", flat=True))
     if unclaimed is not None:
         logged |= set(unclaimed.days)
     staff = changed_staff(built_staff_groups(summary.name), current)
     staff_days = days_of_staff(staff) if staff else set()
     backfill_days = {backfill.start + dt.timedelta(days=i) for i in range(backfill.days)} if backfill else set()
-    days = logged | staff_days | backfill_days
+    moved: set[int] = set()
+    if locations is not None:
+        moved = locationdiff.changed_locations(locationdiff.built_locations(summary.name), locations)
+    location_days = locationdiff.days_of_locations(moved) if moved else set()
+    days = logged | staff_days | backfill_days | location_days
+    reached = summary.reach(days) | days if summary.reach else days
     reasons = (
         ("changed visits and shifts", len(logged)),
         ("staff and role edits", len(staff_days - logged)),
         ("the backfill range", len(backfill_days - logged - staff_days)),
+        ("location edits", len(location_days - logged - staff_days - backfill_days)),
+        ("their forward reach", len(reached - days)),
     )
-    if len(days) > FULL_REBUILD_DAYS:
-        return SummaryPlan(summary, definition, f"{len(days)} changed days", current_staff=current)
+    if len(reached) > FULL_REBUILD_DAYS:
+        return SummaryPlan(summary, definition, f"{len(reached)} changed days", current_staff=current,
+                           current_locations=locations)
     return SummaryPlan(
-        summary, definition, None, tuple(sorted(days)), reasons, frozenset(staff), current,
+        summary, definition, None, tuple(sorted(reached)), reasons, frozenset(staff), current,
+        frozenset(moved), locations,
     )

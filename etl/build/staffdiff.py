@@ -54,14 +54,19 @@ def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues]
 
 def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
     """Days with a visit or shift of any of these staff members."""
+    return days_with("staff_id", staff_ids)
+
+
+def days_with(column: str, ids: Iterable[int]) -> set[dt.date]:
+    """Days with a visit or shift whose ``column`` (``staff_id``, ``location_id``) is one of ``ids``."""
     visit, shift = raw("emr_visit"), raw("emr_shift")
-    ids = sorted(staff_ids)
+    ids = sorted(ids)
     days: set[dt.date] = set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         query = union(
-            select(day_of(visit.c.start_at).label("day")).where(visit.c.staff_id.in_(chunk)),
-            select(day_of(shift.c.start_at).label("day")).where(shift.c.staff_id.in_(chunk)),
+            select(day_of(visit.c.start_at).label("day")).where(visit.c[column].in_(chunk)),
+            select(day_of(shift.c.start_at).label("day")).where(shift.c[column].in_(chunk)),
         )
         days |= {as_date(day) for (day,) in db.emr_fetch_all(query) if day is not None}
     return days

@@ -28,8 +28,8 @@ POSTGRES_BUILD_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off"
 
 
 def day_predicate(summary: Summary, window: Sequence[DateRange]):
-    table = summary.table
-    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
+    period = summary.table.c[summary.period]
+    return or_(*(and_(period >= r.start, period < r.end) for r in window)) if window else false()
 
 
 def session_settings(vendor: str) -> list[Executable]:
@@ -89,7 +89,7 @@ def build_sql(
         if win == []:
             parts.append("-- up to date: nothing to rebuild")
             continue
-        if separate:
+        if separate and summary.reads_raw:
             remove = delete(summary.table)
             if win is not None:
                 remove = remove.where(day_predicate(summary, win))
