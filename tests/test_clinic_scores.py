@@ -1,0 +1,73 @@
+"""The clinic-score tables (CONTRACT 4) built from tests/clinic_handmade.py, on the
+database under test: values worked out by hand there."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import literal, select
+
+from etl import db
+from etl.build.service import build_summaries
+from etl.models import ClinicDay, ClinicScore, RegionMonth
+from etl.queries.region_month import _change
+
+from . import clinic_handmade as h
+
+
+@pytest.fixture
+def built(emr):
+    h.load()
+    build_summaries()
+
+
+def test_clinic_day_counts_departments_with_their_nearest_clinic(built):
+    rows = ClinicDay.objects.filter(day=dt.date(2024, 3, 5)).order_by("clinic_id")
+    assert list(rows.values_list(*h.CLINIC_DAY_FIELDS)) == h.EXPECTED_CLINIC_DAY_MAR5
+    assert list(ClinicDay.objects.filter(day=dt.date(2024, 1, 31)).values_list(*h.CLINIC_DAY_FIELDS)) == [
+        h.EXPECTED_CLINIC_40_JAN31]
+    # no row ever for a location without a clinic
+    assert not ClinicDay.objects.exclude(clinic_id__in=[10, 20, 21, 25, 40, 50, 60]).exists()
+
+
+@pytest.mark.parametrize("key", list(h.EXPECTED_SCORES), ids=lambda k: f"{k[0]}-{k[1]}" if isinstance(k, tuple) else str(k))
+def test_scores(built, key):
+    day, clinic = key
+    (row,) = ClinicScore.objects.filter(day=day, clinic_id=clinic).values_list(*h.SCORE_FIELDS)
+    assert h.same(row, h.EXPECTED_SCORES[key]), (row, h.EXPECTED_SCORES[key])
+
+
+def test_constant_baseline_gives_sd_exactly_zero(built):
+    sds = set(ClinicScore.objects.filter(clinic_id=40, day__range=(dt.date(2024, 1, 3), dt.date(2024, 1, 21)))
+              .values_list("pph_sd", "cpp_sd", "pph_z", "cpp_z"))
+    assert sds == {(0.0, 0.0, None, None)}
+
+
+def test_ranks_leave_null_out_and_share_ties(built):
+    ranks = dict((c, (r, p)) for c, r, p in ClinicScore.objects.filter(day=dt.date(2024, 2, 10))
+                 .values_list("clinic_id", "pph_rank", "pph_pct_rank"))
+    assert ranks == h.EXPECTED_RANKS_FEB10
+
+
+def test_one_score_row_per_clinic_day_row(built):
+    assert sorted(ClinicScore.objects.values_list("day", "clinic_id")) == sorted(
+        ClinicDay.objects.values_list("day", "clinic_id"))
+
+
+def test_outliers(built):
+    assert sorted(ClinicScore.objects.filter(is_outlier=True).values_list("day", "clinic_id")) == [
+        (dt.date(2024, 1, 21), 10), (dt.date(2024, 1, 31), 40)]
+
+
+def test_region_month(built):
+    rows = {(r[0], r[1]): tuple(r[2:]) for r in RegionMonth.objects.values_list(*h.REGION_MONTH_FIELDS)}
+    assert rows == h.REGION_MONTH_BY_KEY
+
+
+@pytest.mark.parametrize("visits, previous, change", [
+    (31, 32, "-0.0313"), (33, 32, "0.0313"),  # -1/32 = -0.03125: a half rounds away from zero
+    (5, 6, "-0.1667"), (7, 6, "0.1667"), (0, 6, "-1.0000"), (12, 6, "1.0000"),
+])
+def test_visits_change_rounds_half_away_from_zero(emr, visits, previous, change):
+    from decimal import Decimal
+
+    (value,) = db.fetch_all(select(_change(literal(visits), literal(previous))))[0]
+    assert Decimal(str(value)).quantize(Decimal("0.0001")) == Decimal(change)
