@@ -38,3 +38,43 @@ def test_sqlite_emr_database(db, tmp_path):
 def test_postgres_emr_database(db, postgres_emr_url):
     build_with(postgres_emr_url)
     assert_expected_tables()
+
+
+def build_clinics_with(url):
+    from . import clinic_handmade
+
+    with override_settings(EMR_DATABASE_URL=url):
+        init_emr(drop=True)
+        clinic_handmade.load()
+        build_summaries()
+        script = build_sql()
+    return script
+
+
+def assert_expected_clinic_tables():
+    """The clinic-score tables equal the hand-worked values of the same-database build."""
+    import datetime as dt
+
+    from etl.models import ClinicDay, ClinicScore, RegionMonth
+
+    from . import clinic_handmade as h
+
+    rows = ClinicDay.objects.filter(day=dt.date(2024, 3, 5)).order_by("clinic_id")
+    assert list(rows.values_list(*h.CLINIC_DAY_FIELDS)) == h.EXPECTED_CLINIC_DAY_MAR5
+    for (day, clinic), expected in h.EXPECTED_SCORES.items():
+        (row,) = ClinicScore.objects.filter(day=day, clinic_id=clinic).values_list(*h.SCORE_FIELDS)
+        assert h.same(row, expected), (row, expected)
+    assert {(r[0], r[1]): tuple(r[2:]) for r in RegionMonth.objects.values_list(*h.REGION_MONTH_FIELDS)} == \
+        h.REGION_MONTH_BY_KEY
+
+
+def test_clinic_scores_with_a_sqlite_emr_database(db, tmp_path):
+    script = build_clinics_with(f"sqlite:///{tmp_path / 'emr.sqlite3'}")
+    assert_expected_clinic_tables()
+    # Summaries of summaries run in Django's database: their script is the plain one there.
+    assert "-- region_month: " in script and "INSERT INTO region_month " in script
+
+
+def test_clinic_scores_with_a_postgres_emr_database(db, postgres_emr_url):
+    build_clinics_with(postgres_emr_url)
+    assert_expected_clinic_tables()
