@@ -71,3 +71,32 @@ def test_visits_change_rounds_half_away_from_zero(emr, visits, previous, change)
 
     (value,) = db.fetch_all(select(_change(literal(visits), literal(previous))))[0]
     assert Decimal(str(value)).quantize(Decimal("0.0001")) == Decimal(change)
+
+
+@pytest.mark.parametrize("analyze", [False, True])
+def test_explain_summary_prints_sql_and_plan(built, analyze):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    out = StringIO()
+    call_command("explain_summary", "clinic_score", *(["--analyze"] if analyze else []), stdout=out)
+    text = out.getvalue()
+    assert text.startswith(f"-- clinic_score ({connection.vendor})\n")
+    assert "RANGE BETWEEN 28 PRECEDING AND 1 PRECEDING" in text and "-- plan:" in text
+    plan = text.split("-- plan:\n", 1)[1]
+    if connection.vendor == "postgresql":
+        assert "WindowAgg" in plan and (("actual time" in plan) == analyze)
+    else:
+        assert "SCAN" in plan or "SEARCH" in plan
+        # one clinic_score row per clinic_day row
+        assert ("the query ran in" in plan and f", {ClinicDay.objects.count()} rows" in plan) == analyze
+
+
+def test_explain_summary_unknown_name_is_one_line(emr):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"^unknown summary nope; choose from staff_summary, "):
+        call_command("explain_summary", "nope")
