@@ -100,3 +100,40 @@ def test_explain_summary_unknown_name_is_one_line(emr):
 
     with pytest.raises(CommandError, match=r"^unknown summary nope; choose from staff_summary, "):
         call_command("explain_summary", "nope")
+
+
+def test_sd_of_values_near_a_million_keeps_its_precision(emr):
+    """cost_per_patient alternates 1000000.0000 and 1000000.0033 (3 patients; an 8 h shift at
+    375000.00/h = 3000000.00, plus on odd days 1 h at 0.01). Their sd is 0.0033/2 x
+    sqrt(20/19) = 0.001693: the textbook sum of squares of values near 1e6 (about 2e13)
+    would lose it entirely (its rounding error is about 1e-3)."""
+    import statistics
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from .factories import add, ts
+
+    add("emr_location", {"id": 500, "parent_id": None, "name": "big", "kind": "clinic"})
+    add("emr_staff", {"id": 10, "name": "s10", "role_id": None, "hourly_cost": Decimal("375000.00")},
+        {"id": 11, "name": "s11", "role_id": None, "hourly_cost": Decimal("0.01")})
+    visits, shifts, ids = [], [], iter(range(1, 1000))
+    for n in range(1, 22):
+        day = f"2025-02-{n:02d}"
+        for p in range(3):
+            visits.append({"id": next(ids), "patient_id": p, "location_id": 500, "service_id": None, "staff_id": 10,
+                           "start_at": ts(f"{day} 09:00"), "end_at": None, "status": "completed",
+                           "updated_at": ts("2025-03-01 00:00")})
+        shifts.append({"id": next(ids), "staff_id": 10, "location_id": 500, "start_at": ts(f"{day} 08:00"),
+                       "end_at": ts(f"{day} 16:00"), "updated_at": ts("2025-03-01 00:00")})
+        if n % 2:
+            shifts.append({"id": next(ids), "staff_id": 11, "location_id": 500, "start_at": ts(f"{day} 16:00"),
+                           "end_at": ts(f"{day} 17:00"), "updated_at": ts("2025-03-01 00:00")})
+    add("emr_visit", *visits)
+    add("emr_shift", *shifts)
+    build_summaries()
+    baseline = [Fraction("1000000.0033") if n % 2 else Fraction("1000000.0000") for n in range(1, 21)]
+    assert list(ClinicDay.objects.filter(day=dt.date(2025, 2, 1)).values_list("cost_per_patient", flat=True)) == [
+        Decimal("1000000.0033")]
+    mean, sd = ClinicScore.objects.filter(day=dt.date(2025, 2, 21)).values_list("cpp_mean", "cpp_sd").get()
+    assert abs(mean - float(statistics.mean(baseline))) <= 1e-6 * 1e6
+    assert abs(sd - float(statistics.stdev(baseline))) <= 1e-6 * float(statistics.stdev(baseline))
