@@ -54,6 +54,8 @@ def reference_totals(summary, window: Sequence[DateRange] | None) -> dict[str, D
     """What ``summary``'s gates compare with: its declared reference totals (read where
     its query reads: the raw side, or Django's database for a summary of summaries), or
     the raw totals."""
+    if not summary.gates:
+        return {}
     if summary.reference is None:
         return raw_totals(window)
     query = summary.reference(window)
