@@ -149,3 +149,14 @@ def test_random_sequences_of_changes_equal_full_builds(built):
                            .values(hourly_cost=h.D(f"{rng.randint(5, 30)}.25")))
             next_id += 1
         incremental_equals_full()
+
+
+def test_a_summary_of_summaries_is_built_with_what_it_reads(built):
+    """--summary clinic_score alone would read a stale clinic_day and consume its pending
+    days: its inputs are built first, in the same build."""
+    add("emr_visit", visit(5002, "2024-01-05", location=12, patient=9))
+    report = build_summaries(["clinic_score"])
+    assert [r.name for r in report.results] == ["clinic_day", "clinic_score"]
+    report = build_summaries(["region_month"])
+    assert [r.name for r in report.results] == ["region_month_patients", "region_month"]
+    assert_same(tables(), full_build_tables())

@@ -164,16 +164,32 @@ SUMMARIES: dict[str, Summary] = {
 
 
 def ordered(names: Iterable[str] | None = None) -> list[Summary]:
-    """The chosen summaries (all when ``names`` is None), dependencies first."""
+    """The chosen summaries (all when ``names`` is None) and what they read, dependencies
+    first: a summary of summaries is only correct over up-to-date inputs (its pending days
+    are consumed when it is built)."""
     chosen = list(SUMMARIES) if names is None else list(dict.fromkeys(names))
     unknown = [n for n in chosen if n not in SUMMARIES]
     if unknown:
         raise UnknownSummary(
             f"unknown summary {', '.join(unknown)}; choose from {', '.join(SUMMARIES)}"
         )
+    for name in list(chosen):
+        chosen += [d for d in _dependencies(name) if d not in chosen]
     graph = {name: set(SUMMARIES[name].depends_on) for name in SUMMARIES}
     order = list(TopologicalSorter(graph).static_order())
     return [SUMMARIES[name] for name in order if name in chosen]
+
+
+def _dependencies(name: str) -> list[str]:
+    """What ``name`` reads, directly or through others."""
+    found: list[str] = []
+    frontier = list(SUMMARIES[name].depends_on)
+    while frontier:
+        dep = frontier.pop()
+        if dep not in found:
+            found.append(dep)
+            frontier += SUMMARIES[dep].depends_on
+    return found
 
 
 def dependents(name: str) -> set[str]:
