@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from sqlalchemy import Float, Select, and_, case, cast, false, func, or_, select, true
+from sqlalchemy import Float, Select, and_, case, cast, false, func, or_, select, true, type_coerce
 from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
@@ -102,12 +102,12 @@ def score_spread(rows: CTE) -> CTE:
     spreads = []
     for short, _ in METRICS:
         n, s1, s2 = rows.c[f"{short}_n"], rows.c[f"{short}_s1"], rows.c[f"{short}_s2"]
-        squares = s2 - s1 * s1 / n
+        squares = s2 - s1 * s1 / type_coerce(n, Float)  # rendered as a float division on both databases
         spreads.append(case(
             (n < 2, None),
             (rows.c[f"{short}_lo"] == rows.c[f"{short}_hi"], 0.0),
             (squares <= 0, 0.0),
-            else_=func.sqrt(squares / (n - 1)),
+            else_=func.sqrt(squares / type_coerce(n - 1, Float)),
         ).label(f"{short}_sd"))
     return select(rows, *spreads).cte("score_spread")
 
@@ -137,7 +137,7 @@ def clinic_score_rows(window: Sequence[DateRange] | None = None) -> Select:
         case(
             (~ranked, None),
             (s.c.ranked == 1, 0.0),
-            else_=cast(s.c.rank_all - 1, Float) / (s.c.ranked - 1),
+            else_=cast(s.c.rank_all - 1, Float) / type_coerce(s.c.ranked - 1, Float),
         ).label("pph_pct_rank"),
     )
     predicate = day_filter(s.c.day, window)
