@@ -160,3 +160,42 @@ def test_a_summary_of_summaries_is_built_with_what_it_reads(built):
     report = build_summaries(["region_month"])
     assert [r.name for r in report.results] == ["region_month_patients", "region_month"]
     assert_same(tables(), full_build_tables())
+
+
+def test_dry_run_shows_the_forward_reach(built):
+    from etl.build.service import plan
+
+    add("emr_visit", visit(5003, "2024-01-05", location=12, patient=10))
+    described = {p.summary.name: p.describe() for p in plan()}
+    assert described["clinic_score"] == (
+        "clinic_score: 29 days to rebuild, 2024-01-05 .. 2024-02-02"
+        " (1 from changed visits and shifts, 28 from their forward reach)")
+    assert described["region_month"] == (
+        "region_month: 60 days to rebuild, 2024-01-01 .. 2024-02-29"
+        " (1 from changed visits and shifts, 59 from their forward reach)")
+
+
+@pytest.mark.parametrize("summary, damage, failure", [
+    # a clinic_day row without its clinic_score row: the row counts differ
+    ("clinic_score", "DELETE FROM clinic_score WHERE day = '2024-01-05' AND clinic_id = 10",
+     "rows: summary has"),
+    # a clinic_score row whose key has no clinic_day row (same count: the match gate)
+    ("clinic_score", "UPDATE clinic_score SET clinic_id = 11 WHERE day = '2024-01-05' AND clinic_id = 10",
+     "rows with a clinic_day row: summary has"),
+    ("region_month", "UPDATE region_month SET nr_visits = nr_visits + 1 WHERE region_id = 1 AND month = '2024-01-01'",
+     "visits: summary has"),
+    ("clinic_day", "UPDATE clinic_day SET nr_no_show = nr_no_show + 1 WHERE day = '2024-01-05' AND clinic_id = 10",
+     "no-show visits: summary has"),
+])
+def test_gates_catch_wrong_rows(built, summary, damage, failure):
+    from django.db import connection
+
+    from etl.build import gates
+    from etl.summaries import SUMMARIES
+
+    s = SUMMARIES[summary]
+    gates.check(s.table, s.grain, s.gates, None, gates.reference_totals(s, None), period=s.period)  # passes
+    with connection.cursor() as cursor:
+        cursor.execute(damage)
+    with pytest.raises(gates.GateFailed, match=failure):
+        gates.check(s.table, s.grain, s.gates, None, gates.reference_totals(s, None), period=s.period)
