@@ -8,7 +8,7 @@ from django.db import transaction
 from sqlalchemy import delete, update
 
 from etl import db
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 from etl.db.tables import raw
 from etl.models import ClinicDay, ClinicScore, RegionMonth, RegionMonthPatients
 
@@ -163,7 +163,7 @@ def test_a_summary_of_summaries_is_built_with_what_it_reads(built):
 
 
 def test_dry_run_shows_the_forward_reach(built):
-    from etl.build.service import plan
+    from etl.engine.service import plan
 
     add("emr_visit", visit(5003, "2024-01-05", location=12, patient=10))
     described = {p.summary.name: p.describe() for p in plan()}
@@ -190,7 +190,7 @@ def test_dry_run_shows_the_forward_reach(built):
 def test_gates_catch_wrong_rows(built, summary, damage, failure):
     from django.db import connection
 
-    from etl.build import gates
+    from etl.engine import gates
     from etl.summaries import SUMMARIES
 
     s = SUMMARIES[summary]

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import literal, select
 
 from etl import db
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 from etl.models import ClinicDay, ClinicScore, RegionMonth
 from etl.queries.region_month import _change
 

@@ -8,8 +8,8 @@ and every department under it). Columns, in order: ``day``, ``clinic_id``, ``reg
 ``cost_per_patient``.
 
 Named CTEs: ``clinic_locations`` (location → clinic, region) → ``clinic_visits`` and
-``clinic_shifts`` (built from the same blocks as ``staff_cost_summary``: day, whole
-seconds, cents) → ``clinic_totals`` (both sides stacked and summed per key, the portable
+``clinic_shifts`` (built from the same blocks and validity rules as
+``staff_cost_summary``: a day, the 24-hour rule, whole seconds, exact cents) → ``clinic_totals`` (both sides stacked and summed per key, the portable
 full outer join) → ``rounded`` (hours and cents rounded half up once per row, as in
 ``staff_cost_summary``) → the row with its ratios. Visits and shifts at
 locations without a clinic are left out (inner join).
@@ -23,16 +23,12 @@ from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
 from etl.db.tables import raw
-from etl.queries.groups import in_window, role_groups, staff_groups
+from etl.queries.groups import dated, role_groups, staff_groups
 from etl.queries.locations import clinic_locations, location_clinics, regions
-from etl.queries.portable import day_of, rounded_quotient, seconds_between, shift_decimal
+from etl.queries.portable import rounded_quotient, seconds_between, shift_decimal
 from etl.queries.staff_cost_summary import rounded
 from etl.queries.staff_summary import CANCELLED, COMPLETED, COUNTED_STATUSES, NO_SHOW
-
-
-def _windowed(query: Select, start_at, window: Sequence[DateRange] | None) -> Select:
-    predicate = in_window(start_at, window)
-    return query if predicate is None else query.where(predicate)
+from etl.queries.validity import date_part, id_value, valid_duration
 
 
 def located() -> CTE:
@@ -40,16 +36,12 @@ def located() -> CTE:
     return clinic_locations(location_clinics(), regions())
 
 
-def valid_shift(shift):
-    """The shifts ``staff_cost_summary`` counts (CONTRACT 2: a valid shift)."""
-    return shift.c.end_at >= shift.c.start_at
-
-
 def clinic_visits(places: CTE, window: Sequence[DateRange] | None) -> CTE:
-    """Counted visits per (``day``, ``clinic_id``, ``region_id``): ``nr_visits``,
-    ``nr_cancelled``, ``nr_no_show``, ``nr_patients`` (distinct over completed visits)."""
+    """Counted visits with a day (CONTRACT 1) per (``day``, ``clinic_id``, ``region_id``):
+    ``nr_visits``, ``nr_cancelled``, ``nr_no_show``, ``nr_patients`` (distinct over
+    completed visits)."""
     visit = raw("emr_visit")
-    day = day_of(visit.c.start_at)
+    day = date_part(visit.c.start_at)
     completed = visit.c.status == COMPLETED
     query = (
         select(
@@ -57,34 +49,40 @@ def clinic_visits(places: CTE, window: Sequence[DateRange] | None) -> CTE:
             func.count().filter(completed).label("nr_visits"),
             func.count().filter(visit.c.status == CANCELLED).label("nr_cancelled"),
             func.count().filter(visit.c.status == NO_SHOW).label("nr_no_show"),
-            func.count(distinct(case((completed, visit.c.patient_id)))).label("nr_patients"),
+            func.count(distinct(id_value(visit.c.patient_id))).filter(completed).label("nr_patients"),
         )
-        .join_from(visit, places, places.c.location_id == visit.c.location_id)
-        .where(visit.c.status.in_(COUNTED_STATUSES))
+        .join_from(visit, places, places.c.location_id == id_value(visit.c.location_id))
+        .where(visit.c.status.in_(COUNTED_STATUSES), dated(visit.c.start_at, window))
         .group_by(day, places.c.clinic_id, places.c.region_id)
     )
-    return _windowed(query, visit.c.start_at, window).cte("clinic_visits")
+    return query.cte("clinic_visits")
 
 
 def clinic_shifts(places: CTE, staff: CTE, window: Sequence[DateRange] | None) -> CTE:
-    """Valid shifts per (``day``, ``clinic_id``, ``region_id``): ``rostered_seconds``,
-    ``cost_cent_seconds`` (a NULL or missing cost counts 0), ``nr_staff``."""
+    """Valid shifts (a day, an end 0 to 24 hours after the start: the ones
+    ``staff_cost_summary`` counts) per (``day``, ``clinic_id``, ``region_id``):
+    ``rostered_seconds``, the cost as ``cost_cent_hours`` and ``cost_remainder`` (split as
+    :mod:`etl.queries.staff_cost_summary` explains; a NULL, negative or missing cost counts
+    0), ``nr_staff``."""
     shift = raw("emr_shift")
-    day = day_of(shift.c.start_at)
+    day = date_part(shift.c.start_at)
+    # The WHERE admits valid durations only, so the plain difference is safe here.
     seconds = seconds_between(shift.c.start_at, shift.c.end_at)
+    cent_seconds = seconds * func.coalesce(staff.c.hourly_cost_cents, 0)
     query = (
         select(
             day.label("day"), places.c.clinic_id, places.c.region_id,
             func.sum(seconds).label("rostered_seconds"),
-            func.sum(seconds * func.coalesce(staff.c.hourly_cost_cents, 0)).label("cost_cent_seconds"),
-            func.count(distinct(shift.c.staff_id)).label("nr_staff"),
+            func.sum(cent_seconds // 3600).label("cost_cent_hours"),
+            func.sum(cent_seconds % 3600).label("cost_remainder"),
+            func.count(distinct(id_value(shift.c.staff_id))).label("nr_staff"),
         )
-        .join_from(shift, places, places.c.location_id == shift.c.location_id)
-        .outerjoin(staff, staff.c.staff_id == shift.c.staff_id)
-        .where(valid_shift(shift))
+        .join_from(shift, places, places.c.location_id == id_value(shift.c.location_id))
+        .outerjoin(staff, staff.c.staff_id == id_value(shift.c.staff_id))
+        .where(dated(shift.c.start_at, window), valid_duration(shift.c.start_at, shift.c.end_at, start_has_day=True))
         .group_by(day, places.c.clinic_id, places.c.region_id)
     )
-    return _windowed(query, shift.c.start_at, window).cte("clinic_shifts")
+    return query.cte("clinic_shifts")
 
 
 def clinic_totals(visits: CTE, shifts: CTE) -> CTE:
@@ -95,13 +93,14 @@ def clinic_totals(visits: CTE, shifts: CTE) -> CTE:
     stacked = union_all(
         select(visits.c.day, visits.c.clinic_id, visits.c.region_id, visits.c.nr_visits,
                visits.c.nr_cancelled, visits.c.nr_no_show, visits.c.nr_patients,
-               zero.label("rostered_seconds"), zero.label("cost_cent_seconds"), zero.label("nr_staff")),
+               zero.label("rostered_seconds"), zero.label("cost_cent_hours"), zero.label("cost_remainder"),
+               zero.label("nr_staff")),
         select(shifts.c.day, shifts.c.clinic_id, shifts.c.region_id, zero, zero, zero, zero,
-               shifts.c.rostered_seconds, shifts.c.cost_cent_seconds, shifts.c.nr_staff),
+               shifts.c.rostered_seconds, shifts.c.cost_cent_hours, shifts.c.cost_remainder, shifts.c.nr_staff),
     ).subquery("clinic_visits_and_shifts")
     keys = (stacked.c.day, stacked.c.clinic_id, stacked.c.region_id)
     measures = ("nr_visits", "nr_cancelled", "nr_no_show", "nr_patients", "rostered_seconds",
-                "cost_cent_seconds", "nr_staff")
+                "cost_cent_hours", "cost_remainder", "nr_staff")
     return (
         select(*keys, *(func.sum(stacked.c[m]).label(m) for m in measures))
         .group_by(*keys)

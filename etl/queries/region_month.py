@@ -31,8 +31,9 @@ from etl.db.tables import raw, summary_table
 from etl.queries.calendar import month_number, month_start
 from etl.queries.clinic_day import located
 from etl.queries.clinic_score import day_filter
-from etl.queries.groups import in_window
-from etl.queries.portable import day_of, round_half_up, rounded_quotient, shift_decimal
+from etl.queries.groups import dated
+from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
+from etl.queries.validity import date_part, id_value
 from etl.queries.staff_summary import COMPLETED
 
 
@@ -66,15 +67,14 @@ def month_ranges(window: Sequence[DateRange] | None, months_before: int = 0) -> 
 def region_month_patients_rows(window: Sequence[DateRange] | None = None) -> Select:
     """Rows of ``region_month_patients``: (``month``, ``region_id``, ``nr_patients``)."""
     visit, places = raw("emr_visit"), located()
-    month = month_start(day_of(visit.c.start_at))
-    query = (
-        select(month.label("month"), places.c.region_id, func.count(distinct(visit.c.patient_id)).label("nr_patients"))
-        .join_from(visit, places, places.c.location_id == visit.c.location_id)
-        .where(visit.c.status == COMPLETED)
+    month = month_start(date_part(visit.c.start_at))
+    return (
+        select(month.label("month"), places.c.region_id,
+               func.count(distinct(id_value(visit.c.patient_id))).label("nr_patients"))
+        .join_from(visit, places, places.c.location_id == id_value(visit.c.location_id))
+        .where(visit.c.status == COMPLETED, dated(visit.c.start_at, month_ranges(window)))
         .group_by(month, places.c.region_id)
     )
-    predicate = in_window(visit.c.start_at, month_ranges(window))
-    return query if predicate is None else query.where(predicate)
 
 
 def month_days(window: Sequence[DateRange] | None) -> CTE:

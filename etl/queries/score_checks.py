@@ -12,10 +12,10 @@ from sqlalchemy import Select, func, select, true
 from etl.dates import DateRange
 from etl.db.tables import raw, summary_table
 from etl.queries.calendar import month_start
-from etl.queries.clinic_day import located, valid_shift
+from etl.queries.clinic_day import located
 from etl.queries.clinic_score import day_filter
-from etl.queries.groups import in_window
-from etl.queries.portable import seconds_between
+from etl.queries.groups import dated
+from etl.queries.validity import duration_seconds, id_value
 from etl.queries.region_month import month_ranges
 
 
@@ -25,19 +25,19 @@ def _where(query: Select, predicate) -> Select:
 
 def clinic_day_reference(window: Sequence[DateRange] | None) -> Select:
     """Raw visits per counted status and hours of valid shifts, at locations that have a
-    clinic, on the window's days."""
+    clinic, on the window's days: the same validity rules as the raw gates of section 2."""
     visit, shift = raw("emr_visit"), raw("emr_shift")
     places = located()
-    visits = _where(
+    visits = (
         select(*(func.count().filter(visit.c.status == s).label(s) for s in ("completed", "cancelled", "no_show")))
-        .join_from(visit, places, places.c.location_id == visit.c.location_id),
-        in_window(visit.c.start_at, window),
+        .join_from(visit, places, places.c.location_id == id_value(visit.c.location_id))
+        .where(dated(visit.c.start_at, window))
     ).subquery("reference_visits")
-    hours = _where(
-        select((func.coalesce(func.sum(seconds_between(shift.c.start_at, shift.c.end_at)), 0) / 3600.0).label("h"))
-        .join_from(shift, places, places.c.location_id == shift.c.location_id)
-        .where(valid_shift(shift)),
-        in_window(shift.c.start_at, window),
+    seconds = duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)
+    hours = (
+        select((func.coalesce(func.sum(seconds), 0) / 3600.0).label("h"))
+        .join_from(shift, places, places.c.location_id == id_value(shift.c.location_id))
+        .where(dated(shift.c.start_at, window))
     ).subquery("reference_hours")
     return select(
         visits.c.completed.label("completed visits"), visits.c.cancelled.label("cancelled visits"),

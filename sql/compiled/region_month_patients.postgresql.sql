@@ -25,4 +25,4 @@ clinic_locations AS
 FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id)
  SELECT CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE) AS month, clinic_locations.region_id, count(DISTINCT emr_visit.patient_id) AS nr_patients 
 FROM emr_visit JOIN clinic_locations ON clinic_locations.location_id = emr_visit.location_id 
-WHERE emr_visit.status = 'completed' GROUP BY CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE), clinic_locations.region_id;
+WHERE emr_visit.status = 'completed' AND (emr_visit.start_at IS NOT NULL AND emr_visit.start_at >= TIMESTAMP '0001-01-01 00:00:00' AND emr_visit.start_at <= TIMESTAMP '9999-12-31 23:59:59.999999') GROUP BY CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE), clinic_locations.region_id;

@@ -1,8 +1,8 @@
 """``manage.py explain_summary NAME [--analyze]``: a summary's SQL and its query plan."""
 from django.core.management.base import BaseCommand, CommandError
 
-from etl.build.explain import explain
-from etl.build.service import BuildError
+from etl.engine.explain import explain
+from etl.engine.service import BuildError
 from etl.summaries import SUMMARIES
 
 

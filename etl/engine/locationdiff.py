@@ -15,7 +15,7 @@ from typing import Iterable
 from sqlalchemy import select
 
 from etl import db
-from etl.build.staffdiff import days_with
+from etl.engine.staffdiff import days_with
 from etl.queries.clinic_day import located
 
 LocationValues = tuple  # (clinic_id, region_id)

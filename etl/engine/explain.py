@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl import db
-from etl.build import statements
-from etl.build.service import BuildError, check_ready
+from etl.engine import statements
+from etl.engine.service import BuildError, check_ready
 from etl.summaries import SUMMARIES
 
 
