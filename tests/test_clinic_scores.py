@@ -137,3 +137,30 @@ def test_sd_of_values_near_a_million_keeps_its_precision(emr):
     mean, sd = ClinicScore.objects.filter(day=dt.date(2025, 2, 21)).values_list("cpp_mean", "cpp_sd").get()
     assert abs(mean - float(statistics.mean(baseline))) <= 1e-6 * 1e6
     assert abs(sd - float(statistics.stdev(baseline))) <= 1e-6 * float(statistics.stdev(baseline))
+
+
+def test_absurd_values_follow_the_section_2_rules(emr):
+    """A shift over 24 hours is invalid (not counted), a negative cost counts 0, and
+    clinic_day counts exactly what staff_cost_summary counts at the clinic's location."""
+    from decimal import Decimal
+
+    from etl.models import StaffCostSummary
+
+    from .factories import add, ts
+
+    add("emr_location", {"id": 1, "parent_id": None, "name": "c", "kind": "clinic"})
+    add("emr_staff", {"id": 1, "name": "neg", "role_id": None, "hourly_cost": Decimal("-5.00")},
+        {"id": 2, "name": "pos", "role_id": None, "hourly_cost": Decimal("10.00")})
+    add("emr_shift",
+        {"id": 1, "staff_id": 2, "location_id": 1, "start_at": ts("2024-05-01 08:00"),
+         "end_at": ts("2024-05-02 09:00"), "updated_at": ts("2024-05-03 00:00")},  # 25 h: invalid
+        {"id": 2, "staff_id": 1, "location_id": 1, "start_at": ts("2024-05-01 08:00"),
+         "end_at": ts("2024-05-01 10:00"), "updated_at": ts("2024-05-03 00:00")},  # 2 h at -5.00: cost 0
+        {"id": 3, "staff_id": 2, "location_id": 1, "start_at": ts("2024-05-01 10:00"),
+         "end_at": ts("2024-05-02 10:00"), "updated_at": ts("2024-05-03 00:00")})  # exactly 24 h: valid
+    build_summaries()
+    # 2 h + 24 h = 26 h; cost 0 + 24 x 10.00 = 240.00; staff 1 and 2 (shift 1 is not counted)
+    row = ClinicDay.objects.values_list("rostered_hours", "staff_cost", "nr_staff", "cost_per_patient").get()
+    assert row == (Decimal("26.0000"), Decimal("240.00"), 2, None)
+    section_2 = StaffCostSummary.objects.values_list("rostered_hours", "staff_cost", "nr_staff").get()
+    assert section_2 == row[:3]
