@@ -172,6 +172,27 @@ class RegionMonth(models.Model):
         return f"{self.month:%Y-%m} region {self.region_id}"
 
 
+class RegionMonthPatients(models.Model):
+    """Helper of region_month: distinct patients of a month's completed visits at a
+    region's clinics. Read from the raw visits (on the EMR side when that is another
+    database), so that region_month itself reads only summary tables."""
+
+    month = models.DateField(help_text="the first day of the month")
+    region_id = models.BigIntegerField(null=True)
+    nr_patients = models.IntegerField(help_text="distinct patients of completed visits")
+
+    class Meta:
+        db_table = "region_month_patients"
+        ordering = ["month", "region_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "region_id"], name="region_month_patients_grain",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} region {self.region_id}"
+
+
 # --- build state: what each summary was built from, and the run ledger -----------------
 
 class SummaryState(models.Model):
@@ -367,3 +388,19 @@ class FanoutBatch(models.Model):
         db_table = "etl_fanout_batch"
         ordering = ["run", "number"]
         constraints = [models.UniqueConstraint(fields=["run", "number"], name="etl_fanout_batch_unique")]
+
+
+class BuiltLocation(models.Model):
+    """Per summary, each location's clinic and region as last built. Compared with the
+    raw emr_location tree at the next build: a difference (a department moved to another
+    clinic, a clinic to another region, a kind changed) changed history, and the days of
+    the location's visits and shifts are rebuilt."""
+
+    summary = models.CharField(max_length=100)
+    location_id = models.BigIntegerField()
+    clinic_id = models.BigIntegerField()
+    region_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        db_table = "etl_built_location"
+        constraints = [models.UniqueConstraint(fields=["summary", "location_id"], name="etl_built_location_unique")]

@@ -5,8 +5,10 @@ compiled query (its definition) differs from the one it was built with, when a r
 was truncated, recreated or replaced or its change capture is not working
 (:mod:`etl.engine.capture`), or when so many days changed that one full pass is cheaper.
 Otherwise only its changed days are rebuilt: days claimed from the change log, days of
-staff members whose role group, group name or cost changed, a requested backfill range,
-and days whose raw rows drifted from their fingerprints (``--verify``).
+staff members whose role group, group name or cost changed, days of locations whose
+clinic or region changed (summaries that read the location tree), a requested backfill
+range, and days whose raw rows drifted from their fingerprints (``--verify``) — each
+widened by the summary's forward reach (CONTRACT 4, "What a change reaches").
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from etl.engine.capture import CaptureState, inspect as inspect_capture
 from etl.engine.changes import FULL_REBUILD_DAYS, LoggedChanges
 from etl.dates import DateRange, merge_days
 from etl.engine.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
+from etl.engine import locationdiff
 from etl.summaries import Summary
 from etl.text import count
 
@@ -39,6 +42,8 @@ class SummaryPlan:
     staff_changed: frozenset[int] = frozenset()
     current_staff: dict[int, StaffValues] = field(default_factory=dict, compare=False)
     raw_identity: str = ""
+    locations_changed: frozenset[int] = frozenset()
+    current_locations: dict[int, tuple] | None = field(default=None, compare=False)
 
     @property
     def full(self) -> bool:
@@ -92,25 +97,35 @@ def plan_summary(
     reason = _full_reason(summary, definition, force_full, capture)
     if reason is None and unclaimed is not None:
         reason = unclaimed.full_reason
+    locations = locationdiff.current_locations() if summary.uses_locations else None
     if reason is not None:
-        return SummaryPlan(summary, definition, reason, current_staff=current, raw_identity=identity)
+        return SummaryPlan(summary, definition, reason, current_staff=current, raw_identity=identity,
+                           current_locations=locations)
     logged = set(PendingDay.objects.filter(summary=summary.name).values_list("day", flat=True))
     if unclaimed is not None:
         logged |= set(unclaimed.days)
     staff = changed_staff(built_staff_groups(summary.name), current)
     staff_days = days_of_staff(staff) if staff else set()
     backfill_days = set(backfill.each_day()) if backfill else set()
-    days = logged | staff_days | backfill_days | set(drifted)
+    moved: set[int] = set()
+    if locations is not None:
+        moved = locationdiff.changed_locations(locationdiff.built_locations(summary.name), locations)
+    location_days = locationdiff.days_of_locations(moved) if moved else set()
+    days = logged | staff_days | backfill_days | set(drifted) | location_days
+    reached = summary.reach(days) | days if summary.reach else days
     reasons = (
         ("changed visits and shifts", len(logged)),
         ("staff and role edits", len(staff_days - logged)),
         ("the backfill range", len(backfill_days - logged - staff_days)),
         ("raw rows changed without a logged change (--verify)",
          len(set(drifted) - logged - staff_days - backfill_days)),
+        ("location edits", len(location_days - logged - staff_days - backfill_days - set(drifted))),
+        ("their forward reach", len(reached - days)),
     )
-    if len(days) > FULL_REBUILD_DAYS:
-        return SummaryPlan(summary, definition, f"{len(days)} changed days", current_staff=current,
-                           raw_identity=identity)
+    if len(reached) > FULL_REBUILD_DAYS:
+        return SummaryPlan(summary, definition, f"{len(reached)} changed days", current_staff=current,
+                           raw_identity=identity, current_locations=locations)
     return SummaryPlan(
-        summary, definition, None, tuple(sorted(days)), reasons, frozenset(staff), current, identity,
+        summary, definition, None, tuple(sorted(reached)), reasons, frozenset(staff), current,
+        raw_identity=identity, locations_changed=frozenset(moved), current_locations=locations,
     )

@@ -37,6 +37,7 @@ from etl.engine.progress import Progress, quiet
 from etl.db.schema import raw_schema_problem
 from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
 from etl.text import count
+from etl.summaries.registry import dependents
 
 STREAM_BATCH_ROWS = 5000
 
@@ -139,6 +140,7 @@ def _write_streamed(summary: Summary, window) -> tuple[int, int]:
 def _record_built(p: SummaryPlan) -> None:
     from etl.models import PendingDay, SummaryState
     from etl.engine.staffdiff import built_staff_groups, changed_staff, save_staff_groups
+    from etl.engine.locationdiff import save_locations
 
     pending = PendingDay.objects.filter(summary=p.summary.name)
     if not p.full:
@@ -147,6 +149,12 @@ def _record_built(p: SummaryPlan) -> None:
     changed = changed_staff(built_staff_groups(p.summary.name), p.current_staff) if p.full else p.staff_changed
     save_staff_groups(p.summary.name, p.current_staff, changed)
     fingerprints.record(p.summary.name, p.summary.reads, p.window)
+    if p.current_locations is not None:
+        save_locations(p.summary.name, p.current_locations, None if p.full else p.locations_changed)
+    if p.full:
+        # A dependent read the old rows everywhere: its next build is full too.
+        SummaryState.objects.filter(name__in=dependents(p.summary.name), full_reason="").update(
+            full_reason=f"{p.summary.name} was rebuilt in full")
     moment = ledger.now()
     defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": "",
                 "raw_identity": p.raw_identity}
@@ -179,15 +187,17 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
             for stmt in statements.session_settings(db.vendor()):
                 db.execute(stmt)
             for number, piece in enumerate(pieces, start=1):
-                write = _write_same_database if db.emr_engine() is None else _write_streamed
+                # A summary of summaries runs in Django's database, wherever the raw rows are.
+                streamed = db.emr_engine() is not None and summary.reads_raw
+                write = _write_streamed if streamed else _write_same_database
                 d, w = write(summary, piece)
                 deleted, written = deleted + d, written + w
                 progress(f"{summary.name}", done=number, total=len(pieces))
             _pause_for_tests()
             # A bulk load re-adds the unique grain constraint, which checks the same thing.
             days_written = gates.check(
-                summary.table, summary.grain, summary.gates, p.window, gates.raw_totals(p.window),
-                check_grain=not statements.bulk_load(p.window),
+                summary.table, summary.grain, summary.gates, p.window, gates.reference_totals(summary, p.window),
+                check_grain=not statements.bulk_load(p.window), period=summary.period,
             )
             _record_built(p)
             days = len(p.days) if not p.full else days_written

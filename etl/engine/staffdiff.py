@@ -4,8 +4,8 @@ A summary row depends on emr_staff and the emr_role tree only through each staff
 role group, group name and hourly cost. Each summary keeps those values as it last built
 them (``BuiltStaffGroup``); a member whose values differ now (or who appeared or
 disappeared) had history changed, and every day with their visits or shifts is rebuilt.
-emr_location, emr_service and emr_patient feed no summary column: their edits change
-nothing.
+Location edits are the same kind of change for the summaries that read the location tree
+(:mod:`etl.engine.locationdiff`); emr_service and emr_patient feed no summary column.
 """
 from __future__ import annotations
 
@@ -55,8 +55,13 @@ def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues]
 
 def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
     """Days with a visit or shift of any of these staff members."""
+    return days_with("staff_id", staff_ids)
+
+
+def days_with(column: str, ids: Iterable[int]) -> set[dt.date]:
+    """Days with a visit or shift whose ``column`` (``staff_id``, ``location_id``) is one of ``ids``."""
     visit, shift = raw("emr_visit"), raw("emr_shift")
-    ids = sorted(staff_ids)
+    ids = sorted(ids)
     days: set[dt.date] = set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
@@ -64,7 +69,7 @@ def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
         # Christ cannot even be read by the driver, and such rows have no day to rebuild.
         query = union(*(
             select(day_of(table.c.start_at).label("day"))
-            .where(table.c.staff_id.in_(chunk), day_of(table.c.start_at).between(FIRST_DAY, LAST_DAY))
+            .where(table.c[column].in_(chunk), day_of(table.c.start_at).between(FIRST_DAY, LAST_DAY))
             for table in (visit, shift)
         ))
         days |= {as_day(day) for (day,) in db.emr_fetch_all(query)} - {None}

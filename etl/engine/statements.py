@@ -29,8 +29,8 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 
 def day_predicate(summary: Summary, window: Sequence[DateRange]):
-    table = summary.table
-    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end if r.end else table.c.day <= r.last)
+    period = summary.table.c[summary.period]
+    return or_(*(and_(period >= r.start, period < r.end if r.end else period <= r.last)
                  for r in window)) if window else false()
 
 
@@ -117,7 +117,7 @@ def build_sql(
         if win == []:
             parts.append("-- up to date: nothing to rebuild")
             continue
-        if separate:
+        if separate and summary.reads_raw:
             remove = delete(summary.table)
             if win is not None:
                 remove = remove.where(day_predicate(summary, win))
