@@ -2,19 +2,23 @@
 
 One place decides what a rebuild of a summary runs, so the build and its printed script
 never differ: delete the rows of the days being rebuilt and insert them again with one
-``INSERT ... SELECT`` per piece of at most ``MAX_RANGE_DAYS`` days; a full rebuild on
-PostgreSQL is a bulk load instead (:mod:`etl.db.fastload`).
+``INSERT ... SELECT`` per piece of at most ``MAX_RANGE_DAYS`` days. A full rebuild on
+PostgreSQL (raw tables in the same database) is a table swap (:mod:`etl.db.swap`), or,
+for a table the swap cannot carry everything of, a bulk load in place
+(:mod:`etl.db.fastload`).
 """
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, delete, false, insert, or_, text
+from django.db import OperationalError, transaction
+from sqlalchemy import and_, delete, false, func, insert, or_, select, text
 from sqlalchemy.sql import Executable
 
 from etl import db
-from etl.db import fastload
+from etl.db import fastload, swap
 from etl.dates import DateRange
 from etl.build.plan import SummaryPlan
 from etl.summaries import Summary
@@ -54,6 +58,53 @@ def statement_windows(window: Sequence[DateRange] | None) -> list[Sequence[DateR
 def bulk_load(window: Sequence[DateRange] | None) -> bool:
     """A full rebuild on PostgreSQL, in the same database: load it as a bulk load."""
     return window is None and db.vendor() == "postgresql" and db.emr_engine() is None
+
+
+# The swap waits at most this long for the live table's lock per try, so readers queued
+# behind it wait no longer; it retries until SWAP_WAIT_SECONDS have passed.
+SWAP_LOCK_TIMEOUT = "1s"
+SWAP_RETRY_SECONDS = 0.5
+SWAP_WAIT_SECONDS = 60.0
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+class SwapLocked(RuntimeError):
+    """The live table stayed locked by readers for SWAP_WAIT_SECONDS: nothing changed."""
+
+
+def table_swap(summary: Summary, window: Sequence[DateRange] | None) -> swap.Swap | None:
+    """The table swap of a full rebuild on PostgreSQL, or None: not a full rebuild there,
+    or the table has something a swap would lose (:func:`etl.db.swap.blockers`)."""
+    if not bulk_load(window) or swap.blockers(summary.table):
+        return None
+    return swap.plan(summary.model_label, summary.table, summary.columns, summary.rows(None))
+
+
+def swap_statements(plan: swap.Swap) -> list[Executable]:
+    return [*plan.build, plan.lock, *swap.publish(plan)]
+
+
+def swap_in(plan: swap.Swap) -> None:
+    """Take the live table's lock (bounded waits, retried), then publish the staging
+    table under its name. Runs inside the build's transaction; the commit follows."""
+    previous = db.fetch_scalar(select(func.current_setting("lock_timeout")))
+    db.execute(select(func.set_config("lock_timeout", SWAP_LOCK_TIMEOUT, True)))
+    deadline = time.monotonic() + SWAP_WAIT_SECONDS
+    while True:
+        try:
+            with transaction.atomic():  # a savepoint: a timed-out try is undone alone
+                db.execute(plan.lock)
+            break
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                raise
+            if time.monotonic() > deadline:
+                raise SwapLocked(f"{plan.table_name} stayed locked by readers for {SWAP_WAIT_SECONDS:.0f} s;"
+                                 " nothing was changed") from None
+            time.sleep(SWAP_RETRY_SECONDS)
+    db.execute(select(func.set_config("lock_timeout", previous, True)))
+    for stmt in swap.publish(plan):
+        db.execute(stmt)
 
 
 def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None) -> list[Executable]:
@@ -100,7 +151,9 @@ def build_sql(
             parts.append(db.literal_sql(remove, django_vendor) + ";")
             continue
         parts.append("BEGIN;")
-        for stmt in session_settings(django_vendor) + rebuild_statements(summary, win):
+        plan = table_swap(summary, win)
+        rebuild = swap_statements(plan) if plan else rebuild_statements(summary, win)
+        for stmt in session_settings(django_vendor) + rebuild:
             parts.append(db.literal_sql(stmt, django_vendor) + ";")
         parts.append("COMMIT;")
     return "\n".join(parts) + "\n"
