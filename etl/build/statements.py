@@ -26,9 +26,13 @@ from etl.summaries import Summary
 RANGES_PER_STATEMENT = 31
 MAX_RANGE_DAYS = 31
 
-# Per-transaction settings for the big aggregation on PostgreSQL (see README, "Speed"):
-# sorts and hashes stay in memory, and JIT compilation (0.3-0.5 s a query) is skipped.
-POSTGRES_BUILD_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off")
+# Per-transaction settings on PostgreSQL, as measured by `make bench` (README, "Speed"):
+# JIT compilation costs more than it saves on these queries (1m visits: the build's SQL
+# 18.2 s with jit off against 24.3 s with server defaults). work_mem = 256MB did not win
+# (20.3 s with jit off) and let one hash aggregate hold 0.5 GB; parallel workers are
+# never planned here (the role-group walk is a recursive CTE, parallel-restricted), so
+# max_parallel_workers_per_gather stays the server's.
+POSTGRES_BUILD_SETTINGS = ("SET LOCAL jit = off",)
 
 
 def day_predicate(summary: Summary, window: Sequence[DateRange]):
