@@ -111,7 +111,7 @@ def generate(ctx: Context) -> Measurement:
     for suffix in ("", "-wal", "-shm", ".build-lock"):
         Path(f"{path(ctx)}{suffix}").unlink(missing_ok=True)
     ctx.manage("migrate", "-v0", url=url(ctx))
-    ctx.manage("init_emr", "--drop", url=url(ctx))
+    ctx.manage("init_emr", "--drop", "--noinput", url=url(ctx))
     return ctx.manage("generate_emr", "--visits", str(ctx.visits), "--days", str(ctx.days),
                       "--clinics", str(ctx.clinics), "--seed", str(ctx.seed), url=url(ctx))
 
