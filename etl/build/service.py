@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 from django.db import DatabaseError, connection, transaction
 from sqlalchemy import delete, func, insert, select, text
 
-from etl.build import changes, gates, ledger, statements
+from etl.build import changes, dimensions, gates, ledger, statements
 from etl import db
 from etl.dates import DateRange
 from etl.build.locks import BuildLocked, build_lock
@@ -218,6 +218,7 @@ def build_summaries(
                 claimed = changes.claim(list(SUMMARIES))
                 if not claimed.empty:
                     progress(f"claimed changes on {len(claimed.days)} days from the change log")
+                dimensions.refresh()  # names and the location tree for the reading side
                 for summary in summaries:
                     p = plan_summary(summary, force_full=full, backfill=backfill)
                     progress(p.describe())
