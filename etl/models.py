@@ -261,7 +261,7 @@ class BuildRun(models.Model):
         return f"build {self.pk} {self.status} at {self.started_at:%Y-%m-%d %H:%M:%S}"
 
 
-# --- dimensions: names and the location tree, kept by every build (etl.build.dimensions) ---
+# --- dimensions: names and the location tree, kept by every build (etl.engine.dimensions) ---
 
 class Location(models.Model):
     """A copy of ``emr_location`` with each location's clinic and region (CONTRACT §4), so

@@ -6,8 +6,8 @@ from django.test import override_settings
 from sqlalchemy import delete
 
 from etl import db as etl_db
-from etl.build import dimensions
-from etl.build.service import build_summaries
+from etl.engine import dimensions
+from etl.engine.service import build_summaries
 from etl.db.schema import init_emr
 from etl.db.tables import raw
 from etl.models import Location, RoleGroup, Service
