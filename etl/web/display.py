@@ -1,17 +1,34 @@
 """How a value shows on a page: suppressed cells as ``<11``, numbers with the column's
-decimals and thousands separators, missing values as a dash."""
+decimals from the summary formats (:mod:`etl.summaries.formats`), missing values as a
+dash, labels from the same formats."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
+from etl.summaries.formats import FORMATS, ColumnFormat
 from etl.web.suppression import marker
 
-DECIMALS = {
-    "staff_cost": 2, "cost_per_patient": 2, "visit_minutes": 0, "rostered_hours": 1, "patients_per_hour": 2,
-    "visits_per_hour": 2, "no_show_rate": 1, "visits_change": 1, "pph_pct_rank": 2,
+# Columns the pages compute themselves (names beside ids), not summary columns.
+EXTRA = {
+    "clinic_name": ColumnFormat("Clinic"), "region_name": ColumnFormat("Region"),
+    "location_name": ColumnFormat("Location"), "service_name": ColumnFormat("Service"),
+    "role_group_name": ColumnFormat("Role group"),
 }
-PERCENT = {"no_show_rate", "visits_change"}
+
+
+def format_of(column: str) -> ColumnFormat | None:
+    """The column's format: the same name means the same format in every summary."""
+    if column in EXTRA:
+        return EXTRA[column]
+    for table in FORMATS.values():
+        if column in table:
+            return table[column]
+    return None
+
+
+def label(column: str) -> str:
+    fmt = format_of(column)
+    return fmt.label if fmt else column.replace("_", " ").capitalize()
 
 
 def display(column: str, value, hidden: bool = False) -> str:
@@ -19,17 +36,14 @@ def display(column: str, value, hidden: bool = False) -> str:
         return marker()
     if value is None:
         return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, (Decimal, float)):
-        places = DECIMALS.get(column, 2)
-        if column in PERCENT:
-            return f"{float(value) * 100:,.{places}f} %"
-        return f"{float(value):,.{places}f}"
     if isinstance(value, dt.datetime):
         return f"{value:%Y-%m-%d %H:%M}"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    fmt = format_of(column)
+    if fmt is None:
+        return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    if fmt.unit == "%" and not isinstance(value, bool):
+        # A fraction shown as a percentage: 4 decimals of a fraction are 2 of a percentage.
+        return f"{float(value) * 100:,.{max(fmt.decimals - 2, 0)}f} %"
+    return fmt.show(value)

@@ -19,7 +19,7 @@ def outliers(request):
     table = TABLES["clinic-scores"]
     fs = table.filtered(request)
     rows = values(table, fs.qs.filter(is_outlier=True).order_by("-day", "clinic_id", "id"))
-    columns = [Column("day", "Day")] + [c for c in SCORE_COLUMNS if c.key != "is_outlier"]
+    columns = [Column("day")] + [c for c in SCORE_COLUMNS if c.key != "is_outlier"]
     return table_page(request, "etl/table.html", title="Outliers (newest first)", columns=columns, rows=rows,
                       prepare=lambda dicts: prepare(request, table, dicts), filters=CLINIC_FILTERS, filterset=None,
                       csv_name="outliers.csv")
@@ -44,10 +44,10 @@ def staff(request):
             row["role_group_name"] = names.role_group(row["role_group_id"])
             yield row
 
-    columns = [Column("service_name", "Service"), Column("role_group_name", "Role group"),
-               Column("nr_visits", "Completed visits"), Column("nr_patients", "Patients (per-day counts summed)"),
-               Column("nr_cancelled", "Cancelled"), Column("nr_no_show", "No-shows"),
-               Column("visit_minutes", "Visit minutes")]
+    columns = [Column("service_name"), Column("role_group_name"),
+               Column("nr_visits"), Column("nr_patients", "Patients (per-day counts summed)"),
+               Column("nr_cancelled"), Column("nr_no_show"),
+               Column("visit_minutes")]
     return table_page(request, "etl/table.html", title="Staff: role groups by service", columns=columns,
                       rows=grouped, prepare=prepare_rows, csv_name="staff.csv", filterset=fs,
                       filters=("day_from", "day_to", "region", "clinic", "location", "service", "role_group"),
@@ -67,13 +67,13 @@ def regions(request):
     chart = charts.line_chart([f"{m:%Y-%m}" for m in months], [
         {"label": name, "data": [series.get(m) for m in months]} for name, series in by_region.items()
     ], y_title="completed visits")
-    columns = [Column("month", "Month", "month"), Column("region_name", "Region"),
-               Column("nr_clinics", "Clinics", "nr_clinics"), Column("nr_visits", "Completed visits", "nr_visits"),
-               Column("nr_patients", "Patients", "nr_patients"), Column("rostered_hours", "Rostered hours"),
-               Column("staff_cost", "Staff cost", "staff_cost"), Column("visits_per_hour", "Visits per hour"),
-               Column("cost_per_patient", "Cost per patient", "cost_per_patient"),
-               Column("outlier_days", "Outlier days", "outlier_days"),
-               Column("visits_change", "Change in visits", "visits_change")]
+    columns = [Column("month", sort="month"), Column("region_name"),
+               Column("nr_clinics", sort="nr_clinics"), Column("nr_visits", sort="nr_visits"),
+               Column("nr_patients", sort="nr_patients"), Column("rostered_hours"),
+               Column("staff_cost", sort="staff_cost"), Column("visits_per_hour"),
+               Column("cost_per_patient", sort="cost_per_patient"),
+               Column("outlier_days", sort="outlier_days"),
+               Column("visits_change", sort="visits_change")]
     return table_page(request, "etl/table.html", title="Regions by month", columns=columns, rows=rows,
                       prepare=lambda dicts: prepare(request, table, dicts), csv_name="regions.csv", filterset=fs,
                       filters=("month_from", "month_to", "region"), context={"chart": chart})

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from etl.models import Location, RoleGroup, Service
 from etl.web.access import visible_to
 from etl.web.csvexport import csv_response
+from etl.web.display import label
 
 PAGE_SIZE = 25
 
@@ -19,8 +20,12 @@ PAGE_SIZE = 25
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
+    title: str = ""              # default: the label of the column's format
     sort: str | None = None      # the FilterSet ordering name, when sortable
+
+    @property
+    def label(self) -> str:
+        return self.title or label(self.key)
 
 
 def filter_choices(request, wanted: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
@@ -78,12 +83,3 @@ def table_page(request, template: str, *, title: str, columns: Sequence[Column],
     }
     ctx.update(context or {})
     return render(request, template, ctx)
-
-
-def prepared_rows(request, table, columns: Iterable[str]):
-    """A ``prepare`` for :func:`table_page` over a summary table's own rows."""
-    from etl.web.tables import prepare
-
-    def run(dicts):
-        return prepare(request, table, dicts)
-    return run

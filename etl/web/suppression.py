@@ -12,26 +12,15 @@ from typing import Iterable
 
 from django.conf import settings
 
+from etl.summaries.formats import FORMATS, count_revealing_columns, small_count_columns
+
 PERMISSION = "etl.view_small_counts"
 
-# Counts of patients or visits (visits_7d is a sum of daily visit counts).
-COUNTS = frozenset({"nr_patients", "nr_visits", "nr_cancelled", "nr_no_show", "visits_7d"})
-
-# Values that give a count back, and the counts they give back: a ratio times hours or
-# divided into cost returns nr_patients; z, mean and sd together return the day's ratio;
-# a rank orders a hidden ratio; no_show_rate returns nr_no_show given nr_visits and back;
-# visits_per_hour and visits_change return nr_visits.
-DERIVED: dict[str, tuple[str, ...]] = {
-    "patients_per_hour": ("nr_patients",),
-    "cost_per_patient": ("nr_patients",),
-    "no_show_rate": ("nr_no_show", "nr_visits"),
-    "visits_per_hour": ("nr_visits",),
-    "visits_change": ("nr_visits",),
-    **{f"{prefix}_{part}": ("nr_patients",) for prefix in ("pph", "cpp") for part in ("mean", "sd", "z")},
-    "pph_rank": ("nr_patients",),
-    "pph_pct_rank": ("nr_patients",),
-}
-
+# Which columns are counts of patients or visits, and which give one back (a ratio times
+# its shown denominator, a z with its mean and sd, a rate): written once in the summary
+# formats, for every summary.
+COUNTS = frozenset(c for table in FORMATS for c in small_count_columns(table))
+DERIVED = frozenset(c for table in FORMATS for c in count_revealing_columns(table))
 SUPPRESSIBLE = COUNTS | frozenset(DERIVED)
 
 
@@ -53,19 +42,16 @@ def is_small(value) -> bool:
 
 
 def hidden_columns(row: dict, columns: Iterable[str]) -> list[str]:
-    """Which of ``columns`` must be hidden in ``row``. A derived value whose count is not
-    in the row at all is hidden too (fails closed)."""
+    """Which of ``columns`` must be hidden in ``row``: its small counts, and every value
+    that gives a count back when any count of the row is hidden. A row that carries no
+    count at all hides those values too (fails closed)."""
     small = {c for c in COUNTS if c in row and is_small(row[c])}
-    hidden = []
-    for column in columns:
-        if column in COUNTS:
-            if column in small:
-                hidden.append(column)
-        elif column in DERIVED:
-            needs = DERIVED[column]
-            if any(c in small or c not in row or row[c] is None for c in needs) and row.get(column) is not None:
-                hidden.append(column)
-    return hidden
+    counted = any(c in row and row[c] is not None for c in COUNTS)
+    hide_derived = bool(small) or not counted
+    return [
+        c for c in columns
+        if c in small or (c in DERIVED and hide_derived and row.get(c) is not None)
+    ]
 
 
 def suppress(row: dict, allowed: bool, columns: Iterable[str] | None = None) -> dict:
@@ -88,20 +74,19 @@ def suppress_total(total, parts_hidden: bool):
 def suppress_totals(totals: dict, parts: Iterable[dict], allowed: bool) -> dict:
     """Totals shown beside (or summed from) already suppressed ``parts``: a count total is
     hidden when it is small or when any part of its column is hidden (the total minus the
-    shown parts would give the hidden part back); the values derived from a hidden count
-    go with it."""
+    shown parts would give the hidden part back); the values derived from counts go with
+    any hidden count, as in a row."""
     if allowed:
         totals["suppressed"] = []
         return totals
     hidden_parts = {column for part in parts for column in part.get("suppressed", ())}
-    hidden = [c for c, v in totals.items() if c in COUNTS and suppress_total(v, c in hidden_parts) is None
-              and v is not None]
-    derived = [
-        c for c, v in totals.items()
-        if c in DERIVED and v is not None
-        and any(n in hidden or totals.get(n) is None for n in DERIVED[c])
-    ]
-    for column in hidden + derived:
+    hidden = [c for c, v in totals.items() if c in COUNTS and v is not None
+              and suppress_total(v, c in hidden_parts) is None]
+    if hidden:
+        hidden += [c for c, v in totals.items() if c in DERIVED and v is not None]
+    else:
+        hidden = hidden_columns(totals, list(totals))
+    for column in hidden:
         totals[column] = None
-    totals["suppressed"] = hidden + derived
+    totals["suppressed"] = hidden
     return totals

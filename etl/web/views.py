@@ -64,9 +64,9 @@ def overview(request):
         {"label": "Patients per staff hour", "data": [charts.number(d["patients_per_hour"]) for d in days],
          "yAxisID": "y2"},
     ], y_title="visits", y2_title="patients per hour")
-    columns = [Column("day", "Day"), Column("nr_visits", "Completed visits"), Column("nr_patients", "Patients"),
-               Column("no_show_rate", "No-show rate"), Column("patients_per_hour", "Patients per hour"),
-               Column("cost_per_patient", "Cost per patient")]
+    columns = [Column("day"), Column("nr_visits"), Column("nr_patients", "Patients"),
+               Column("no_show_rate"), Column("patients_per_hour"),
+               Column("cost_per_patient")]
     if wants_csv(request):
         return csv_response("overview.csv", [c.key for c in columns], days)
     last_run = BuildRun.objects.first()
@@ -96,11 +96,11 @@ def sparklines(request, clinic_ids, data) -> dict[int, charts.Sparkline]:
 
 
 SCORE_COLUMNS = [
-    Column("clinic_name", "Clinic"), Column("region_name", "Region"),
-    Column("patients_per_hour", "Patients per hour", "patients_per_hour"),
-    Column("cost_per_patient", "Cost per patient", "cost_per_patient"),
-    Column("pph_z", "28-day z (patients per hour)", "pph_z"), Column("cpp_z", "28-day z (cost per patient)", "cpp_z"),
-    Column("pph_rank", "Rank in region", "pph_rank"), Column("is_outlier", "Outlier", "is_outlier"),
+    Column("clinic_name"), Column("region_name"),
+    Column("patients_per_hour", sort="patients_per_hour"),
+    Column("cost_per_patient", sort="cost_per_patient"),
+    Column("pph_z", sort="pph_z"), Column("cpp_z", sort="cpp_z"),
+    Column("pph_rank", sort="pph_rank"), Column("is_outlier", sort="is_outlier"),
 ]
 
 
@@ -134,10 +134,10 @@ def clinic(request, clinic_id: int):
     data = with_period(request)
     fs = table.filtered(request, data)
     rows = list(prepare(request, table, values(table, fs.qs.filter(clinic_id=clinic_id).order_by("day"))))
-    columns = [Column("day", "Day"), Column("patients_per_hour", "Patients per hour"),
+    columns = [Column("day"), Column("patients_per_hour"),
                Column("pph_mean", "Baseline mean"), Column("pph_sd", "Baseline sd"), Column("pph_z", "z"),
-               Column("cost_per_patient", "Cost per patient"), Column("cpp_mean", "Baseline mean"),
-               Column("cpp_sd", "Baseline sd"), Column("cpp_z", "z"), Column("is_outlier", "Outlier")]
+               Column("cost_per_patient"), Column("cpp_mean", "Baseline mean"),
+               Column("cpp_sd", "Baseline sd"), Column("cpp_z", "z"), Column("is_outlier")]
     if wants_csv(request):
         return csv_response(f"clinic-{clinic_id}.csv", [c.key for c in columns], rows)
     labels = [r["day"].isoformat() for r in rows]
