@@ -36,3 +36,9 @@ def postgres_emr_url():
     etl_db._engine(url).dispose()
     admin.cursor().execute(f'DROP DATABASE "{name}"')
     admin.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users in tests need no slow key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
