@@ -11,8 +11,12 @@ TEST_POSTGRES_URL ?=
 # REQUIRE_REDIS=1 (CI) makes the real-worker test fail, not skip, when Redis is down.
 REQUIRE_REDIS ?= 0
 export REQUIRE_REDIS
+# The browser test runs when /usr/bin/chromium exists; REQUIRE_BROWSER=1 (CI) makes a
+# missing chromium an error instead of a skip.
+REQUIRE_BROWSER ?= 0
+export REQUIRE_BROWSER
 
-.PHONY: help install demo test test-sqlite test-postgres bench clean
+.PHONY: help install demo serve test test-sqlite test-postgres bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -31,6 +35,13 @@ demo: install ## migrate, create raw tables, generate demo data, build and show 
 	$(PY) manage.py generate_emr --visits $(DEMO_VISITS) --days 60 --clinics 8 --seed 1
 	$(PY) manage.py build_summaries --full
 	$(PY) manage.py show_summaries
+	$(PY) manage.py demo_login
+
+SERVE_ADDR ?= 127.0.0.1:8000
+serve: install ## run the dashboards on the demo data at SERVE_ADDR (runs make demo first when there is no database)
+	@test -f db.sqlite3 || [ -n "$$DATABASE_URL" ] || $(MAKE) --no-print-directory demo
+	$(PY) manage.py migrate -v 0
+	$(PY) manage.py runserver $(SERVE_ADDR)
 
 test: install ## run the suite on SQLite, then on PostgreSQL when one answers at PG_URL
 	@if $(PY) scripts/postgres_available.py "$(PG_URL)"; then \

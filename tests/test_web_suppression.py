@@ -6,7 +6,7 @@ import io
 import pytest
 from django.test import override_settings
 
-from etl.web.suppression import suppress, suppress_totals
+from etl.web.suppression import suppress, suppress_with_totals
 
 from . import web_data
 from .test_web_access import body, login
@@ -31,12 +31,22 @@ def test_suppress_unit():
     assert suppress({"nr_patients": 5}, allowed=True) == {"nr_patients": 5, "suppressed": []}
 
 
-def test_totals_beside_hidden_cells_are_hidden():
-    parts = [{"nr_visits": 40, "suppressed": []}, {"nr_visits": None, "suppressed": ["nr_visits"]}]
-    # 48 = 40 + 8: shown beside 40, it would give the hidden 8 back.
-    assert suppress_totals({"nr_visits": 48}, parts, allowed=False)["nr_visits"] is None
-    assert suppress_totals({"nr_visits": 48}, parts[:1], allowed=False)["nr_visits"] == 48
-    assert suppress_totals({"nr_visits": 7}, [], allowed=False)["nr_visits"] is None
+def test_totals_beside_hidden_cells_get_a_complementary_cell():
+    # Visits 40 and 8 (hidden): the total 48 would give 8 back, so 40 is hidden too
+    # (complementary); 48 then tells only that the two add up to 48.
+    parts, totals = suppress_with_totals([{"nr_visits": 40}, {"nr_visits": 8}], {"nr_visits": 48}, allowed=False)
+    assert [(p["nr_visits"], p["suppressed"], p["complementary"]) for p in parts] == [
+        (None, ["nr_visits"], ["nr_visits"]), (None, ["nr_visits"], [])]
+    assert totals["nr_visits"] == 48
+    # 3 (hidden) + 4 (hidden) + 0 + 30: the smallest non-zero shown cell (30) is added
+    # because 3 + 4 < 11; the 0 is no help.
+    parts, totals = suppress_with_totals(
+        [{"nr_visits": 3}, {"nr_visits": 4}, {"nr_visits": 0}, {"nr_visits": 30}], {"nr_visits": 37}, allowed=False)
+    assert [p["nr_visits"] for p in parts] == [None, None, 0, None] and totals["nr_visits"] == 37
+    # One hidden cell and nothing to pair it with: the total goes instead, with the derived values.
+    parts, totals = suppress_with_totals([{"nr_visits": 8}, {"nr_visits": 0}], {"nr_visits": 8, "no_show_rate": 0.1},
+                                         allowed=False)
+    assert totals["nr_visits"] is None and totals["no_show_rate"] is None
 
 
 def test_json_rows(client, users):
@@ -93,9 +103,11 @@ def test_threshold_is_a_setting(client, users):
 def test_pages_show_the_marker_and_hide_totals(client, users):
     login(client, users["alpha"])
     text = body(client.get("/?day_from=2024-03-01&day_to=2024-03-02"))
-    # Overview: visits 40 and (hidden) 8 → the total 48 is hidden, as is the patients total.
-    assert "&lt;11" in text and "48" not in text
-    assert "40" in text
+    # Overview, visits by day 40 and 8 (hidden): 40 is hidden as its complement ("*") and
+    # the total 48 is shown; patients 30 and 6 likewise (total 36). No-shows 4 and 0: the
+    # 4 cannot be paired, so the total no-shows and every derived total are hidden.
+    assert "&lt;11" in text and ">48<" in text and ">36<" in text
+    assert ">40<" not in text and ">30<" not in text and ">*<" in text
     login(client, users["counter"])
     text = body(client.get("/?day_from=2024-03-01&day_to=2024-03-02"))
     assert "&lt;11" not in text and "48" in text

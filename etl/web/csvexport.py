@@ -22,7 +22,9 @@ class _Echo:
         return value
 
 
-def cell(value, hidden: bool) -> object:
+def cell(value, hidden: bool, complementary: bool = False) -> object:
+    if complementary:
+        return "*"
     if hidden:
         return marker()
     if value is None:
@@ -39,8 +41,8 @@ def lines(header: list[str], rows: Iterable[dict]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(header)
     for row in rows:
-        hidden = set(row.get("suppressed", ()))
-        yield writer.writerow([cell(row.get(column), column in hidden) for column in header])
+        hidden, extra = set(row.get("suppressed", ())), set(row.get("complementary", ()))
+        yield writer.writerow([cell(row.get(column), column in hidden, column in extra) for column in header])
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[dict]) -> StreamingHttpResponse:

@@ -31,7 +31,14 @@ def label(column: str) -> str:
     return fmt.label if fmt else column.replace("_", " ").capitalize()
 
 
-def display(column: str, value, hidden: bool = False) -> str:
+COMPLEMENTARY = "*"
+
+
+def display(column: str, value, hidden: bool = False, complementary: bool = False) -> str:
+    """``<11`` for a hidden small count (and values derived from one); ``*`` for a cell
+    hidden only so that a total cannot give a small one back."""
+    if complementary:
+        return COMPLEMENTARY
     if hidden:
         return marker()
     if value is None:

@@ -63,30 +63,46 @@ def suppress(row: dict, allowed: bool, columns: Iterable[str] | None = None) -> 
     return row
 
 
-def suppress_total(total, parts_hidden: bool):
-    """A total shown beside cells: hidden when it is small itself, or when any of its
-    parts is hidden (the total minus the shown parts would give the hidden one back)."""
-    if parts_hidden or is_small(total):
-        return None
-    return total
-
-
-def suppress_totals(totals: dict, parts: Iterable[dict], allowed: bool) -> dict:
-    """Totals shown beside (or summed from) already suppressed ``parts``: a count total is
-    hidden when it is small or when any part of its column is hidden (the total minus the
-    shown parts would give the hidden part back); the values derived from counts go with
-    any hidden count, as in a row."""
+def suppress_with_totals(parts: list[dict], totals: dict, allowed: bool) -> tuple[list[dict], dict]:
+    """Rows (``parts``) shown with their column totals: the rows are suppressed as by
+    :func:`suppress`, plus *complementary* cells, so that no total gives a hidden cell
+    back. In each count column with hidden cells, the smallest shown non-zero cells are
+    hidden as well until at least two cells are hidden and they add up to at least
+    ``SUPPRESS_BELOW`` (total minus shown cells then tells only that sum). Where that is
+    impossible the total is hidden instead. Complementary cells are listed in the row's
+    ``complementary`` list too (pages print ``*`` there, since the value is not small).
+    Values derived from counts are hidden wherever a count of their row or total is."""
     if allowed:
-        totals["suppressed"] = []
-        return totals
-    hidden_parts = {column for part in parts for column in part.get("suppressed", ())}
-    hidden = [c for c, v in totals.items() if c in COUNTS and v is not None
-              and suppress_total(v, c in hidden_parts) is None]
-    if hidden:
-        hidden += [c for c, v in totals.items() if c in DERIVED and v is not None]
-    else:
-        hidden = hidden_columns(totals, list(totals))
-    for column in hidden:
+        for row in [*parts, totals]:
+            row["suppressed"], row["complementary"] = [], []
+        return parts, totals
+    hidden = [set(hidden_columns(p, list(p))) for p in parts]
+    extra: list[set[str]] = [set() for _ in parts]
+    hidden_totals = {c for c, v in totals.items() if c in COUNTS and is_small(v)}
+    for column in [c for c in totals if c in COUNTS]:
+        chosen = [i for i in range(len(parts)) if column in hidden[i]]
+        if not chosen:
+            continue
+        spare = sorted((parts[i][column], i) for i in range(len(parts))
+                       if column not in hidden[i] and parts[i].get(column))
+        total_hidden = sum(parts[i][column] for i in chosen)
+        while (len(chosen) < 2 or total_hidden < threshold()) and spare:
+            value, i = spare.pop(0)
+            chosen.append(i)
+            total_hidden += value
+            hidden[i].add(column)
+            extra[i].add(column)
+        if len(chosen) < 2 or total_hidden < threshold():
+            hidden_totals.add(column)
+    for row, cols, comp in zip(parts, hidden, extra):
+        if cols & COUNTS:
+            cols |= {c for c in DERIVED if row.get(c) is not None}
+        for column in cols:
+            row[column] = None
+        row["suppressed"], row["complementary"] = sorted(cols), sorted(comp)
+    if hidden_totals:
+        hidden_totals |= {c for c in DERIVED if totals.get(c) is not None}
+    for column in hidden_totals:
         totals[column] = None
-    totals["suppressed"] = hidden
-    return totals
+    totals["suppressed"], totals["complementary"] = sorted(hidden_totals), []
+    return parts, totals

@@ -16,7 +16,7 @@ from etl.web import charts
 from etl.web.access import visible_to
 from etl.web.pages import Column, filter_choices, query_without, table_page, wants_csv
 from etl.web.csvexport import csv_response
-from etl.web.suppression import may_see_small, suppress, suppress_totals
+from etl.web.suppression import may_see_small, suppress, suppress_with_totals
 from etl.web.tables import TABLES, Names, prepare, values
 
 DEFAULT_DAYS = 28
@@ -53,8 +53,10 @@ def overview(request):
     data = with_period(request)
     fs = TABLES["clinic-days"].filtered(request, data)
     allowed = may_see_small(request.user)
-    days = [suppress(ratios(d), allowed) for d in fs.qs.order_by().values("day").annotate(**SUMS).order_by("day")]
-    totals = suppress_totals(ratios(fs.qs.order_by().aggregate(**SUMS)), days, allowed)
+    days, totals = suppress_with_totals(
+        [ratios(d) for d in fs.qs.order_by().values("day").annotate(**SUMS).order_by("day")],
+        ratios(fs.qs.order_by().aggregate(**SUMS)), allowed,
+    )
     kpis = [("nr_visits", "Completed visits"), ("nr_patients", "Patients (per-day counts summed)"),
             ("no_show_rate", "No-show rate"), ("rostered_hours", "Rostered hours"), ("staff_cost", "Staff cost"),
             ("cost_per_patient", "Cost per patient"), ("patients_per_hour", "Patients per staff hour")]
