@@ -98,6 +98,8 @@ STATICFILES_DIRS = [BASE_DIR / "etl" / "web" / "static"]
 # WhiteNoise serves straight from the apps' static folders as well, so `runserver` and
 # the tests work with DEBUG off before any `collectstatic`.
 WHITENOISE_USE_FINDERS = True
+# Files served at the site's root (favicon.ico, which browsers ask for on every page).
+WHITENOISE_ROOT = BASE_DIR / "etl" / "web" / "root"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 

@@ -96,3 +96,36 @@ def test_log_in_filter_and_see_charts(transactional_db, live_server, tmp_path):
     outside = [url for url in requested if not url.startswith(live_server.url)]
     assert outside == []
     assert (shots / "overview.png").stat().st_size > 10_000
+
+
+def test_every_page_renders_without_script_errors(transactional_db, live_server, tmp_path):
+    """As a superuser, every page loads with no console error and no failed request."""
+    web_data.load()
+    more_days()
+    from django.contrib.auth.models import User
+    User.objects.create_superuser("admin2", password=web_data.PASSWORD)
+    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text} at {m.location.get('url')} on {page.url}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", "admin2")
+        page.fill("input[name=password]", web_data.PASSWORD)
+        page.click("button[type=submit]:has-text('Log in')")
+        page.wait_for_url(f"{live_server.url}/")
+        for name in ("clinics", "outliers", "staff", "regions", "builds", "api/docs", "admin"):
+            page.goto(f"{live_server.url}/{name}/")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(shots / f"{name.replace('/', '-')}.png"), full_page=True)
+        browser.close()
+    assert problems == []

@@ -46,7 +46,7 @@ def display(column: str, value, hidden: bool = False, complementary: bool = Fals
     if isinstance(value, dt.datetime):
         return f"{value:%Y-%m-%d %H:%M}"
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return f"{value:%Y-%m}" if column == "month" else value.isoformat()
     fmt = format_of(column)
     if fmt is None:
         return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
