@@ -7,6 +7,7 @@ Screenshots go to the test's temporary directory, or to SCREENSHOT_DIR when set.
 """
 import datetime as dt
 import os
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,27 +48,40 @@ def more_days():
             cpp_baseline_days=20, cpp_mean=20.0, cpp_sd=1.0, cpp_z=0.1, is_outlier=d == 10, pph_rank=1, pph_pct_rank=0)
 
 
+@contextmanager
+def browser_page(tmp_path):
+    """A chromium page (1280x900) and the screenshot folder; skips or fails without chromium."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (scripts/ensure_chromium.sh installs it)")
+        pytest.skip(f"{CHROMIUM} is missing (scripts/ensure_chromium.sh installs it)")
+    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    # Imported here: Playwright's sync API runs an event loop, so the ORM work is done first.
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 900}), shots
+        finally:
+            browser.close()
+
+
+def log_in(page, username):
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", web_data.PASSWORD)
+    page.click("button[type=submit]:has-text('Log in')")
+
+
 def test_log_in_filter_and_see_charts(transactional_db, live_server, tmp_path):
     web_data.load()
     more_days()
-    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    # Import here: Playwright's sync API runs an event loop, so the ORM is done first.
-    from playwright.sync_api import sync_playwright
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing")
     requested: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with browser_page(tmp_path) as (page, shots):
         page.on("request", lambda request: requested.append(request.url))
         page.goto(f"{live_server.url}/clinics/")
         assert "/login/" in page.url
-        page.fill("input[name=username]", "alpha")
-        page.fill("input[name=password]", web_data.PASSWORD)
-        page.click("button[type=submit]:has-text('Log in')")
+        log_in(page, "alpha")
         page.wait_for_url("**/clinics/")
         scoreboard = page.inner_text("main")
         assert "Alpha Clinic" in scoreboard and "Bravo" not in scoreboard
@@ -92,7 +106,6 @@ def test_log_in_filter_and_see_charts(transactional_db, live_server, tmp_path):
             assert chart.evaluate(DRAWN) > 500
         assert "<11" in page.inner_text("main table")
         page.screenshot(path=str(shots / "clinic.png"), full_page=True)
-        browser.close()
     outside = [url for url in requested if not url.startswith(live_server.url)]
     assert outside == []
     assert (shots / "overview.png").stat().st_size > 10_000
@@ -104,28 +117,16 @@ def test_every_page_renders_without_script_errors(transactional_db, live_server,
     more_days()
     from django.contrib.auth.models import User
     User.objects.create_superuser("admin2", password=web_data.PASSWORD)
-    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
     problems: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with browser_page(tmp_path) as (page, shots):
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text} at {m.location.get('url')} on {page.url}") if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", "admin2")
-        page.fill("input[name=password]", web_data.PASSWORD)
-        page.click("button[type=submit]:has-text('Log in')")
+        log_in(page, "admin2")
         page.wait_for_url(f"{live_server.url}/")
         for name in ("clinics", "outliers", "staff", "regions", "builds", "api/docs", "admin"):
             page.goto(f"{live_server.url}/{name}/")
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(shots / f"{name.replace('/', '-')}.png"), full_page=True)
-        browser.close()
     assert problems == []
