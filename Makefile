@@ -16,7 +16,7 @@ export REQUIRE_REDIS
 REQUIRE_BROWSER ?= 0
 export REQUIRE_BROWSER
 
-.PHONY: help install demo serve test test-sqlite test-postgres bench clean
+.PHONY: help install demo serve test test-sqlite test-postgres bench bench-web clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -67,6 +67,12 @@ BENCH_ARGS ?=
 bench: install ## benchmarks on PostgreSQL vs hand-written SQL and the ORM (SIZE=100k|1m|10m, BENCH_ARGS=...); not in make test
 	scripts/ensure_postgres.sh emr_bench
 	$(PY) -m bench.run --size $(SIZE) $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-web
+
+WEB_BENCH_ARGS ?=
+bench-web: install ## server time of every page and API call on 2 years x 200 clinics of summaries (PostgreSQL)
+	scripts/ensure_postgres.sh emr_bench_web
+	$(PY) -m bench.web $(WEB_BENCH_ARGS)
 
 clean: ## remove the venv, the demo database and caches
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3.build-lock .pytest_cache

@@ -8,11 +8,14 @@ from typing import Iterable, Sequence
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from etl.models import Location, RoleGroup, Service
 from etl.web.access import visible_to
 from etl.web.csvexport import csv_response
-from etl.web.display import label
+from etl.web.display import display, label
 
 PAGE_SIZE = 25
 
@@ -45,6 +48,22 @@ def filter_choices(request, wanted: Sequence[str]) -> dict[str, list[tuple[int, 
     return choices
 
 
+def table_body(columns: Sequence[Column], rows: Iterable[dict]) -> SafeString:
+    """The ``<tr>`` rows of a table, rendered in Python: a two-year table has thousands of
+    cells, which a template loop renders ten times slower. Every text is escaped."""
+    out = []
+    for row in rows:
+        hidden, extra = row.get("suppressed", ()), row.get("complementary", ())
+        cells = []
+        for c in columns:
+            text = escape(display(c.key, row.get(c.key), c.key in hidden, c.key in extra))
+            if c.key == "clinic_name" and row.get("clinic_id") is not None:
+                text = f'<a href="{reverse("clinic", args=[row["clinic_id"]])}">{text}</a>'
+            cells.append(f"<td>{text}</td>")
+        out.append(f"<tr>{''.join(cells)}</tr>")
+    return mark_safe("\n".join(out))
+
+
 def query_without(request, *names: str) -> str:
     """The current query string without ``names`` (for sort and page links)."""
     query: QueryDict = request.GET.copy()
@@ -72,7 +91,7 @@ def table_page(request, template: str, *, title: str, columns: Sequence[Column],
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if paginate else None
     shown = list(prepare(page.object_list if page else rows))
     ctx = {
-        "title": title, "columns": columns, "rows": shown, "page": page,
+        "title": title, "columns": columns, "rows": shown, "tbody": table_body(columns, shown), "page": page,
         "choices": filter_choices(request, filters), "filters": filters,
         "values": request.GET, "errors": filterset.errors if filterset is not None and filterset.is_bound else {},
         "ordering": request.GET.get("ordering", ""),

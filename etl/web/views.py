@@ -14,7 +14,7 @@ from django.shortcuts import render
 from etl.models import BuildRun, ClinicDay, Location, PendingDay, SummaryState
 from etl.web import charts
 from etl.web.access import visible_to
-from etl.web.pages import Column, filter_choices, query_without, table_page, wants_csv
+from etl.web.pages import Column, filter_choices, query_without, table_body, table_page, wants_csv
 from etl.web.csvexport import csv_response
 from etl.web.suppression import may_see_small, suppress, suppress_with_totals
 from etl.web.tables import TABLES, Names, prepare, values
@@ -75,6 +75,7 @@ def overview(request):
     last_ok = BuildRun.objects.filter(status=BuildRun.Status.SUCCEEDED).first()
     return render(request, "etl/overview.html", {
         "title": "Overview", "kpis": kpis, "totals": totals, "chart": chart, "columns": columns, "rows": days,
+        "tbody": table_body(columns, days),
         "choices": filter_choices(request, ("region", "clinic")), "filters": CLINIC_FILTERS, "values": data,
         "errors": fs.errors, "last_run": last_run, "last_ok": last_ok,
         "stale": (dt.datetime.now() - last_ok.finished_at) if last_ok and last_ok.finished_at else None,
@@ -145,7 +146,7 @@ def clinic(request, clinic_id: int):
     labels = [r["day"].isoformat() for r in rows]
     return render(request, "etl/clinic.html", {
         "title": place.name, "clinic": place, "region": Names(request).location(place.region_id),
-        "columns": columns, "rows": rows, "values": data, "errors": fs.errors,
+        "columns": columns, "rows": rows, "tbody": table_body(columns, rows), "values": data, "errors": fs.errors,
         "filters": ("day_from", "day_to"), "choices": {}, "query_csv": query_without(request, "format"),
         "pph_chart": band_chart(labels, rows, "pph", "patients_per_hour", "patients per staff hour"),
         "cpp_chart": band_chart(labels, rows, "cpp", "cost_per_patient", "cost per patient"),
