@@ -1,6 +1,7 @@
 -- Two years of summaries for the reading-side benchmark (bench/web.py), PostgreSQL.
 -- Parameters: %(regions)s regions, %(clinics)s clinics in all, %(days)s days from %(start)s.
 -- Values are deterministic functions of the row's keys (no random()), so runs compare.
+-- bench/web.py runs VACUUM ANALYZE after it, as autovacuum would on settled tables.
 TRUNCATE dim_location, dim_service, dim_role_group, staff_summary, staff_cost_summary,
          clinic_day, clinic_score, region_month;
 
@@ -39,15 +40,18 @@ SELECT s.day, l.clinic_id, l.region_id, sum(s.nr_visits), sum(s.nr_cancelled), s
 FROM staff_summary s JOIN dim_location l ON l.id = s.location_id
 GROUP BY s.day, l.clinic_id, l.region_id;
 
+-- Baselines near the data's own mean and sd (1.375 and 0.487 patients per hour, 38.6 and
+-- 16.9 per patient), so z stays within about 2; one clinic-day in a hundred is pushed to
+-- z = 3.5 and flagged: outliers are rare, as in real data.
 INSERT INTO clinic_score (day, clinic_id, region_id, patients_per_hour, cost_per_patient, visits_7d,
                           pph_baseline_days, pph_mean, pph_sd, pph_z, cpp_baseline_days, cpp_mean, cpp_sd, cpp_z,
                           is_outlier, pph_rank, pph_pct_rank)
 SELECT day, clinic_id, region_id, patients_per_hour, cost_per_patient, nr_visits * 7,
-       28, 1.5, 0.2, (patients_per_hour - 1.5) / 0.2, 28, 40.0, 5.0, (cost_per_patient - 40.0) / 5.0,
-       abs((patients_per_hour - 1.5) / 0.2) >= 3 OR abs((cost_per_patient - 40.0) / 5.0) >= 3,
-       rank() OVER (PARTITION BY day, region_id ORDER BY patients_per_hour DESC),
-       0.5
-FROM clinic_day;
+       28, 1.375, 0.487, pph_z, 28, 38.6, 16.9, (cost_per_patient - 38.6) / 16.9,
+       abs(pph_z) >= 3, rank() OVER (PARTITION BY day, region_id ORDER BY patients_per_hour DESC), 0.5
+FROM (SELECT *, CASE WHEN (clinic_id * 31 + extract(doy FROM day)::int) %% 100 = 0 THEN 3.5
+                     ELSE (patients_per_hour - 1.375) / 0.487 END AS pph_z
+      FROM clinic_day) d;
 
 INSERT INTO region_month (month, region_id, nr_clinics, nr_visits, nr_no_show, nr_patients, rostered_hours,
                           staff_cost, visits_per_hour, cost_per_patient, outlier_days, visits_change)
@@ -56,4 +60,3 @@ SELECT date_trunc('month', day)::date, region_id, count(DISTINCT clinic_id), sum
        round(sum(staff_cost) / sum(nr_patients), 4), 0, NULL
 FROM clinic_day GROUP BY 1, 2;
 
-ANALYZE dim_location, staff_summary, staff_cost_summary, clinic_day, clinic_score, region_month;

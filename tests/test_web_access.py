@@ -116,8 +116,9 @@ def test_covered_walks_down_the_tree_and_survives_loops(users):
 
 def test_filter_choices_list_only_granted_locations(client, users):
     login(client, users["alpha"])
-    text = body(client.get("/staff/"))
+    text = body(client.get("/staff/?clinic=10"))
     assert "Alpha Lab" in text and "North Region" not in text
+    assert '<option value="10" selected>Alpha Clinic</option>' in text
 
 
 def test_grant_locations_command(users):
