@@ -4,6 +4,7 @@ dash, labels from the same formats."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from etl.summaries.formats import FORMATS, ColumnFormat
 from etl.web.suppression import marker
@@ -34,6 +35,25 @@ def label(column: str) -> str:
 COMPLEMENTARY = "*"
 
 
+def formatter(column: str) -> Callable[[object], str]:
+    """The function that shows a (not None, not hidden) value of ``column``: chosen once
+    per column, so a table of thousands of cells does not look the format up per cell."""
+    fmt = format_of(column)
+
+    def show(value) -> str:
+        if isinstance(value, dt.datetime):
+            return f"{value:%Y-%m-%d %H:%M}"
+        if isinstance(value, dt.date):
+            return f"{value:%Y-%m}" if column == "month" else value.isoformat()
+        if fmt is None:
+            return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+        if fmt.unit == "%" and not isinstance(value, bool):
+            # A fraction shown as a percentage: 4 decimals of a fraction are 2 of a percentage.
+            return f"{float(value) * 100:,.{max(fmt.decimals - 2, 0)}f} %"
+        return fmt.show(value)
+    return show
+
+
 def display(column: str, value, hidden: bool = False, complementary: bool = False) -> str:
     """``<11`` for a hidden small count (and values derived from one); ``*`` for a cell
     hidden only so that a total cannot give a small one back."""
@@ -43,14 +63,4 @@ def display(column: str, value, hidden: bool = False, complementary: bool = Fals
         return marker()
     if value is None:
         return "—"
-    if isinstance(value, dt.datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, dt.date):
-        return f"{value:%Y-%m}" if column == "month" else value.isoformat()
-    fmt = format_of(column)
-    if fmt is None:
-        return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-    if fmt.unit == "%" and not isinstance(value, bool):
-        # A fraction shown as a percentage: 4 decimals of a fraction are 2 of a percentage.
-        return f"{float(value) * 100:,.{max(fmt.decimals - 2, 0)}f} %"
-    return fmt.show(value)
+    return formatter(column)(value)

@@ -51,7 +51,7 @@ def staff(request):
     return table_page(request, "etl/table.html", title="Staff: role groups by service", columns=columns,
                       rows=grouped, prepare=prepare_rows, csv_name="staff.csv", filterset=fs,
                       filters=("day_from", "day_to", "region", "clinic", "location", "service", "role_group"),
-                      context={"values": data})
+                      context={"values": data}, paginate=False)  # one row per (service, group): few
 
 
 @login_required

@@ -115,13 +115,15 @@ def prepare(request, table: SummaryTable, dicts: Iterable[dict]) -> Iterator[dic
     ``suppressed`` list: suppression applied, names added."""
     allowed = may_see_small(request.user)
     names = Names(request)
+    columns = table.columns
+    named = {c: _name_of(c) for c in columns if c in table.names and _name_of(c) not in columns}
     for raw in dicts:
-        row = suppress(raw, allowed, table.columns)
+        row = suppress(raw, allowed, columns)
         out = {}
-        for column in table.columns:
+        for column in columns:
             out[column] = row[column]
-            if column in table.names and _name_of(column) not in table.columns:
-                out[_name_of(column)] = names.of(column, row[column])
+            if column in named:
+                out[named[column]] = names.of(column, row[column])
         out["suppressed"] = row["suppressed"]
         yield out
 
