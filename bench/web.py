@@ -143,8 +143,10 @@ def write(args, rows) -> int:
 
     slow = [r for r in rows if r["p95_ms"] > TARGET_MS or r["status"] != 200]
     stamp = dt.datetime.now(dt.timezone.utc)
+    load = os.getloadavg()[0]
     header = (f"bench web: {args.clinics} clinics x {args.days} days; {args.repeat} requests per URL and user "
-              f"after one warm-up; {os.cpu_count()} CPUs; PostgreSQL {connection.pg_version // 10000}; "
+              f"after one warm-up; {os.cpu_count()} CPUs, load average {load:.1f} at the end (other work on the "
+              f"machine inflates every figure); PostgreSQL {connection.pg_version // 10000}; "
               f"{stamp:%Y-%m-%d %H:%M} UTC")
     lines = [f"> {header}", "", "| user | URL | status | queries | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['user']} | `{r['url']}` | {r['status']} | {r['queries']} | {r['median_ms']:.1f} | "
