@@ -5,13 +5,16 @@ the first clinic only and sees small counts suppressed. Both passwords are the u
 names: for demo databases only, never for real data.
 """
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from etl.management.base import MIGRATIONS, EtlCommand
 from etl.models import Location, LocationGrant
 
 
-class Command(BaseCommand):
+class Command(EtlCommand):
     help = "Create (or reset) the demo logins: demo (superuser) and manager (one clinic)."
+
+    needs = (MIGRATIONS,)  # users, grants and the location dimension: Django's database
 
     def handle(self, *args, **options):
         users = get_user_model()

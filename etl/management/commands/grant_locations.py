@@ -1,13 +1,16 @@
 """``manage.py grant_locations USERNAME LOCATION_ID... [--revoke]``: let a user read the
 summaries of these locations and of every location under them (or stop it)."""
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from etl.management.base import MIGRATIONS, EtlCommand
 from etl.models import Location, LocationGrant
 
 
-class Command(BaseCommand):
+class Command(EtlCommand):
     help = "Grant (or --revoke) a user's access to locations and every location under them."
+
+    needs = (MIGRATIONS,)  # grants and the location dimension live in Django's database
 
     def add_arguments(self, parser):
         parser.add_argument("username")
