@@ -16,7 +16,7 @@ export REQUIRE_REDIS
 REQUIRE_BROWSER ?= 0
 export REQUIRE_BROWSER
 
-.PHONY: help install demo serve test test-sqlite test-postgres bench bench-web clean
+.PHONY: help install demo serve test test-sqlite test-postgres bench bench-web worker beat health clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -74,6 +74,16 @@ WEB_BENCH_ARGS ?=
 bench-web: install ## server time of every page and API call on 2 years x 200 clinics of summaries (PostgreSQL)
 	scripts/ensure_postgres.sh emr_bench_web
 	$(PY) -m bench.web $(WEB_BENCH_ARGS)
+
+WORKER_ARGS ?= --concurrency 2
+worker: install ## run a Celery worker in the foreground (WORKER_ARGS=...; docs/operations.md)
+	$(VENV)/bin/celery -A project worker --loglevel INFO $(WORKER_ARGS)
+
+beat: install ## run Celery beat in the foreground: exactly ONE per deployment (docs/operations.md)
+	$(VENV)/bin/celery -A project beat --loglevel INFO
+
+health: install ## exit 0 when every worker answers a ping within 10 s
+	$(VENV)/bin/celery -A project inspect ping --timeout 10
 
 clean: ## remove the venv, the demo database and caches
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3.build-lock .pytest_cache
