@@ -11,8 +11,12 @@ TEST_POSTGRES_URL ?=
 # REQUIRE_REDIS=1 (CI) makes the real-worker test fail, not skip, when Redis is down.
 REQUIRE_REDIS ?= 0
 export REQUIRE_REDIS
+# The browser test runs when /usr/bin/chromium exists; REQUIRE_BROWSER=1 (CI) makes a
+# missing chromium an error instead of a skip.
+REQUIRE_BROWSER ?= 0
+export REQUIRE_BROWSER
 
-.PHONY: help install demo test test-sqlite test-postgres bench worker beat health clean
+.PHONY: help install demo serve test test-sqlite test-postgres bench bench-web worker beat health clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -32,6 +36,13 @@ demo: install ## migrate, create raw tables, generate demo data, build and show 
 	$(PY) manage.py generate_emr --visits $(DEMO_VISITS) --days 60 --clinics 8 --seed 1
 	$(PY) manage.py build_summaries --full
 	$(PY) manage.py show_summaries
+	$(PY) manage.py demo_login
+
+SERVE_ADDR ?= 127.0.0.1:8000
+serve: install ## run the dashboards on the demo data at SERVE_ADDR (runs make demo first when there is no database)
+	@test -f db.sqlite3 || [ -n "$$DATABASE_URL" ] || $(MAKE) --no-print-directory demo
+	$(PY) manage.py migrate -v 0
+	$(PY) manage.py runserver $(SERVE_ADDR)
 
 test: install ## run the suite on SQLite, then on PostgreSQL when one answers at PG_URL
 	@if $(PY) scripts/postgres_available.py "$(PG_URL)"; then \
@@ -59,6 +70,12 @@ BENCH_ARGS ?=
 bench: install ## benchmarks vs hand-written SQL and the ORM (SIZE=100k|1m|10m, SHAPE=sparse|dense, BENCH_DB=..., BENCH_ARGS=...); not in make test
 	scripts/ensure_postgres.sh $(BENCH_DB)
 	$(PY) -m bench.run --size $(SIZE) --shape $(SHAPE) --database-url postgres://postgres@127.0.0.1:5432/$(BENCH_DB) $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-web
+
+WEB_BENCH_ARGS ?=
+bench-web: install ## server time of every page and API call on 2 years x 200 clinics of summaries (PostgreSQL)
+	scripts/ensure_postgres.sh emr_bench_web
+	$(PY) -m bench.web $(WEB_BENCH_ARGS)
 
 WORKER_ARGS ?= --concurrency 2
 worker: install ## run a Celery worker in the foreground (WORKER_ARGS=...; docs/operations.md)

@@ -2,8 +2,8 @@
 from django.contrib import admin
 
 from etl.models import (
-    BuildRun, ClinicDay, ClinicScore, FanoutBatch, FanoutRun, QualityCount, RegionMonth, StaffCostSummary,
-    StaffSummary, SummaryState,
+    BuildRun, ClinicDay, ClinicScore, FanoutBatch, FanoutRun, Location, LocationGrant, QualityCount, RegionMonth,
+    StaffCostSummary, StaffSummary, SummaryState,
 )
 
 
@@ -66,6 +66,27 @@ class RegionMonthAdmin(ReadOnlyAdmin):
     list_display = ("month", "region_id", "nr_clinics", "nr_visits", "nr_patients", "rostered_hours", "staff_cost",
                     "visits_per_hour", "cost_per_patient", "outlier_days", "visits_change")
     date_hierarchy = "month"
+
+
+@admin.register(LocationGrant)
+class LocationGrantAdmin(admin.ModelAdmin):
+    """Grants are managed here or with ``manage.py grant_locations``."""
+
+    list_display = ("user", "location_id", "location_name", "granted_at")
+    list_filter = ("user",)
+    search_fields = ("user__username",)
+
+    @admin.display(description="location")
+    def location_name(self, obj):
+        location = Location.objects.filter(id=obj.location_id).first()
+        return location.name if location else "not in the location dimension"
+
+
+@admin.register(Location)
+class LocationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "name", "kind", "parent_id", "clinic_id", "region_id")
+    list_filter = ("kind",)
+    search_fields = ("name",)
 
 
 @admin.register(QualityCount)

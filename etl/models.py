@@ -307,6 +307,83 @@ class BuildRun(models.Model):
         return f"build {self.pk} {self.status} at {self.started_at:%Y-%m-%d %H:%M:%S}"
 
 
+# --- dimensions: names and the location tree, kept by every build (etl.engine.dimensions) ---
+
+class Location(models.Model):
+    """A copy of ``emr_location`` with each location's clinic and region (CONTRACT §4), so
+    the reading side shows names and resolves grants from Django's database alone, also
+    when the raw tables live in another database. Replaced whole by every build."""
+
+    id = models.BigIntegerField(primary_key=True)
+    parent_id = models.BigIntegerField(null=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20)
+    clinic_id = models.BigIntegerField(null=True, help_text="the clinic of the location; NULL when it has none")
+    region_id = models.BigIntegerField(null=True, help_text="the top-most ancestor; NULL when the chain breaks or loops")
+
+    class Meta:
+        db_table = "dim_location"
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["parent_id"], name="dim_location_parent"),
+            models.Index(fields=["clinic_id"], name="dim_location_clinic"),
+            models.Index(fields=["region_id"], name="dim_location_region"),
+        ]
+        permissions = [("view_small_counts", "may see small counts")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class Service(models.Model):
+    """A copy of ``emr_service``; replaced whole by every build."""
+
+    id = models.BigIntegerField(primary_key=True)
+    code = models.CharField(max_length=50)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "dim_service"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleGroup(models.Model):
+    """The role groups (root roles of ``emr_role``) with their names; replaced whole by
+    every build."""
+
+    id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "dim_role_group"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- who sees what ---------------------------------------------------------------------
+
+class LocationGrant(models.Model):
+    """A user may read the summaries of this location and of every location under it.
+    ``location_id`` is a raw location id (not a foreign key: the location dimension is
+    replaced by every build, and a grant outlives a location's absence from one export)."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="location_grants")
+    location_id = models.BigIntegerField()
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "etl_location_grant"
+        constraints = [models.UniqueConstraint(fields=["user", "location_id"], name="etl_location_grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → location {self.location_id}"
+
+
 class QualityCount(models.Model):
     """The data-quality report of the raw tables (``check_emr``), kept: one row per check
     each time it is recorded (nightly, by beat), so counts can be compared night to night."""

@@ -52,12 +52,20 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "etl",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with DEBUG off too (the admin's CSS, Chart.js): no web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,7 +80,7 @@ WSGI_APPLICATION = "project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "etl" / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -121,7 +129,41 @@ USE_I18N = True
 # Summary days and raw timestamps are clinic wall-clock values without a time zone.
 USE_TZ = False
 STATIC_URL = "static/"
-LOGIN_URL = "/admin/login/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "etl" / "web" / "static"]
+# WhiteNoise serves straight from the apps' static folders as well, so `runserver` and
+# the tests work with DEBUG off before any `collectstatic`.
+WHITENOISE_USE_FINDERS = True
+# Files served at the site's root (favicon.ico, which browsers ask for on every page).
+WHITENOISE_ROOT = BASE_DIR / "etl" / "web" / "root"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# Small-cell suppression (docs/web.md): counts of patients or visits from 1 to
+# SUPPRESS_BELOW - 1, and the values that give them back, are hidden from users without
+# the permission etl.view_small_counts.
+SUPPRESS_BELOW = int(os.environ.get("SUPPRESS_BELOW", "11"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "COERCE_DECIMAL_TO_STRING": False,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EMR summaries API",
+    "DESCRIPTION": "Read-only summaries, limited to the caller's granted locations, small counts suppressed.",
+    "VERSION": "1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Celery: broker, delivery guarantees, time limits, schedule (docs/operations.md) ------
 # Every value can be overridden from the environment; the names are in docs/operations.md.

@@ -65,3 +65,9 @@ def sched_db(tmp_path):
     database.manage("generate_emr", "--visits", "4000", "--days", "40", "--clinics", "3", "--seed", "5")
     yield database
     drop()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users in tests need no slow key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -32,7 +32,9 @@ ARGS = {
     "build_summaries": [],
     "check_emr": [],
     "compile_sql": ["--check"],
+    "demo_login": [],
     "generate_emr": ["--visits", "50", "--days", "5", "--clinics", "1"],
+    "grant_locations": ["manager", "1", "--revoke"],  # "manager": made by demo_login in _make_ready
     "import_synthea": [SAMPLE],
     "init_emr": [],
     "show_summaries": [],
@@ -107,9 +109,9 @@ def setup(database: ProcessDatabase, *commands: str) -> None:
 
 
 def _make_ready(database: ProcessDatabase) -> ProcessDatabase:
-    """Migrated, raw tables created, 300 visits generated and built."""
+    """Migrated, raw tables created, 300 visits generated and built, demo logins made."""
     setup(database, "migrate", "init_emr", "generate_emr --visits 300 --days 10 --clinics 2",
-          "build_summaries --quiet")
+          "build_summaries --quiet", "demo_login")
     return database
 
 

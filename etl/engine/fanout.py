@@ -31,7 +31,7 @@ from sqlalchemy import Column, MetaData, Table, delete, func, insert, select, un
 from sqlalchemy.schema import CreateTable, DropTable
 
 from etl import db
-from etl.engine import changes, gates, ledger, statements
+from etl.engine import changes, dimensions, gates, ledger, statements
 from etl.engine.locks import build_lock
 from etl.engine.plan import SummaryPlan, definition_hash, plan_summary
 from etl.engine.service import BuildError, GateFailed, _choose, _record_built, backfill_range, check_ready
@@ -203,6 +203,7 @@ def publish(run_id: int) -> str:
                 if done != run.batches_total:
                     raise BuildError(f"fan-out {run_id}: {done} of {run.batches_total} batches done; nothing published")
                 totals = _replace_live_rows(run)
+                dimensions.refresh()  # names and the location tree for the reading side
                 _drop_stages(run)
                 FanoutRun.objects.filter(pk=run_id).update(status=FanoutRun.Status.PUBLISHED, finished_at=ledger.now())
         except GateFailed as exc:

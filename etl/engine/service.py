@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from sqlalchemy import delete, func, insert, select, text
 
-from etl.engine import capture, changes, fingerprints, gates, ledger, statements
+from etl.engine import capture, changes, dimensions, fingerprints, gates, ledger, statements
 from etl import db
 from etl.db import swap
 from etl.dates import DateRange
@@ -276,6 +276,7 @@ def build_summaries(
                 claimed = changes.claim(list(SUMMARIES))
                 if not claimed.empty:
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
+                dimensions.refresh()  # names and the location tree for the reading side
                 state = capture.inspect()
                 for summary in summaries:
                     drifted = _drifted(summary, verify and not full)

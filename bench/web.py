@@ -1,0 +1,170 @@
+"""``make bench-web``: server time of every page and API call of the reading side, on two
+years of summaries for 200 clinics (PostgreSQL).
+
+``python -m bench.web [--clinics 200] [--days 730] [--repeat 20] [--reuse-data]`` fills a
+database of its own (``emr_bench_web``; ``--database-url``, whose name must contain
+``bench``) with summary and dimension rows made by :file:`web_data.sql` (deterministic,
+about 1.2M ``staff_summary`` rows at the defaults), then requests each URL ``--repeat``
+times per user through Django's test client in this process — middleware, view,
+queries, template rendering and, for CSV, the whole streamed body — and reports the
+median and 95th percentile in milliseconds against the 100 ms target. Users: a superuser
+(no row filter), a user granted one region (20 clinics) and one granted one clinic, both
+without the permission to see small counts (suppression on). Writes
+``bench/results/latest-web.md`` and a JSON file with every timing.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/emr_bench_web"
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET_MS = 100.0
+START = dt.date(2024, 1, 1)
+
+
+def urls(days: int, clinic: int, region: int) -> list[str]:
+    """The pages and API calls measured: defaults, filters, ordering, big pages, CSV."""
+    last = START + dt.timedelta(days=days - 1)
+    month = f"day_from={last.replace(day=1)}&day_to={last}"
+    return [
+        "/", f"/?region={region}", "/clinics/", f"/clinics/?region={region}&ordering=-pph_rank",
+        f"/clinics/{clinic}/", f"/clinics/{clinic}/?day_from={START}&day_to={last}", "/outliers/", "/staff/",
+        f"/staff/?clinic={clinic}", "/regions/", "/builds/",
+        "/api/staff-summary/", f"/api/staff-summary/?region={region}&{month}&ordering=-day",
+        "/api/staff-summary/?page_size=1000", "/api/staff-cost-summary/", f"/api/staff-cost-summary/?clinic={clinic}",
+        "/api/clinic-days/", f"/api/clinic-days/?region={region}&{month}", "/api/clinic-scores/",
+        "/api/clinic-scores/?outlier=true&ordering=-day", "/api/region-months/",
+        f"/api/clinic-days/?clinic={clinic}&{month}&format=csv",
+    ]
+
+
+def fill(args) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    regions = max(1, args.clinics // 20)
+    script = (Path(__file__).resolve().parent / "web_data.sql").read_text()
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(script, {"regions": regions, "clinics": args.clinics, "days": args.days, "start": START})
+        for table in ("dim_location", "staff_summary", "staff_cost_summary", "clinic_day", "clinic_score",
+                      "region_month"):
+            cur.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")  # project table names only
+    print(f"filled {args.clinics} clinics x {args.days} days in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def users():
+    from django.contrib.auth.models import User
+    from etl.models import Location, LocationGrant
+
+    clinic = Location.objects.filter(kind="clinic").order_by("id").first()
+    out = {}
+    for name, grant in (("superuser", None), ("one region", clinic.region_id), ("one clinic", clinic.id)):
+        user, _ = User.objects.get_or_create(username=f"bench {name}")
+        user.is_superuser = grant is None
+        user.save()
+        if grant is not None:
+            LocationGrant.objects.get_or_create(user=user, location_id=grant)
+        out[name] = user
+    return out, clinic
+
+
+def measure(client, url: str, repeat: int) -> dict:
+    from django.db import connection
+
+    queries: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    def once():
+        started = time.perf_counter()
+        response = client.get(url)
+        size = sum(len(c) for c in response.streaming_content) if response.streaming else len(response.content)
+        return (time.perf_counter() - started) * 1000, response.status_code, size
+
+    once()  # warm-up: templates, the connection
+    with connection.execute_wrapper(count):
+        _, status, size = once()
+    times = sorted(once()[0] for _ in range(repeat))
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    return {"url": url, "status": status, "bytes": size, "queries": len(queries), "median_ms": statistics.median(times),
+            "p95_ms": p95, "max_ms": times[-1], "runs": times}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_WEB_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--clinics", type=int, default=200)
+    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--reuse-data", action="store_true", help="keep the rows of a previous run")
+    args = parser.parse_args(argv)
+    if "bench" not in args.database_url.rsplit("/", 1)[-1]:
+        print("the bench database's name must contain 'bench' (its tables are truncated)", file=sys.stderr)
+        return 2
+    os.environ["DATABASE_URL"] = args.database_url
+    # Persistent connections, as a production server would run (a new PostgreSQL
+    # connection per request costs several ms on its own).
+    os.environ.setdefault("CONN_MAX_AGE", "60")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    import django
+    django.setup()
+    from django.test import Client
+
+    if not args.reuse_data:
+        fill(args)
+    people, clinic = users()
+    rows = []
+    for who, user in people.items():
+        client = Client(HTTP_HOST="localhost")  # an ALLOWED_HOSTS name
+        client.force_login(user)
+        for url in urls(args.days, clinic.id, clinic.region_id):
+            result = measure(client, url, args.repeat)
+            result["user"] = who
+            rows.append(result)
+            print(f"{who:<11} {url:<70} {result['status']} p50 {result['median_ms']:7.1f} ms"
+                  f"  p95 {result['p95_ms']:7.1f} ms  {result['queries']:>2} queries", flush=True)
+    return write(args, rows)
+
+
+def write(args, rows) -> int:
+    from django.db import connection
+
+    slow = [r for r in rows if r["p95_ms"] > TARGET_MS or r["status"] != 200]
+    stamp = dt.datetime.now(dt.timezone.utc)
+    load = os.getloadavg()[0]
+    header = (f"bench web: {args.clinics} clinics x {args.days} days; {args.repeat} requests per URL and user "
+              f"after one warm-up; {os.cpu_count()} CPUs, load average {load:.1f} at the end (other work on the "
+              f"machine inflates every figure); PostgreSQL {connection.pg_version // 10000}; "
+              f"{stamp:%Y-%m-%d %H:%M} UTC")
+    lines = [f"> {header}", "", "| user | URL | status | queries | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['user']} | `{r['url']}` | {r['status']} | {r['queries']} | {r['median_ms']:.1f} | "
+              f"{r['p95_ms']:.1f} |" for r in rows]
+    worst = max(rows, key=lambda r: r["p95_ms"])
+    verdict = "met" if not slow else "NOT met"
+    failed = [r for r in rows if r["status"] != 200]
+    if failed:
+        print(f"{len(failed)} requests did not answer 200, e.g. {failed[0]['url']}: {failed[0]['status']}")
+    lines += ["", f"- **{verdict}** — every page and API call under {TARGET_MS:.0f} ms at the 95th percentile: "
+              f"worst {worst['p95_ms']:.1f} ms (`{worst['url']}`, {worst['user']}); {len(slow)} of {len(rows)} over"]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest-web.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"web-{stamp:%Y%m%dT%H%M%SZ}.json").write_text(json.dumps(
+        {"header": header, "platform": platform.platform(), "rows": rows}, indent=1))
+    print("\n".join(lines[-1:]))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

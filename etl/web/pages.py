@@ -1,0 +1,115 @@
+"""What every page shares: filter choices (through visible_to), the table of a page
+(columns, rows, sort links, pagination) and its CSV."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from django.core.paginator import Paginator
+from django.http import QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from etl.models import Location, RoleGroup, Service
+from etl.web.access import visible_to
+from etl.web.csvexport import csv_response
+from etl.web.display import COMPLEMENTARY, formatter, label
+from etl.web.suppression import marker
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str = ""              # default: the label of the column's format
+    sort: str | None = None      # the FilterSet ordering name, when sortable
+
+    @property
+    def label(self) -> str:
+        return self.title or label(self.key)
+
+
+def filter_choices(request, wanted: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
+    """Dropdown choices, by filter name, limited to what the user may read."""
+    locations = visible_to(request, Location)
+    choices: dict[str, list[tuple[int, str]]] = {}
+    if "region" in wanted:
+        choices["region"] = [(l.id, l.name) for l in locations if l.region_id == l.id]
+    if "clinic" in wanted:
+        choices["clinic"] = [(l.id, l.name) for l in locations if l.kind == "clinic"]
+    if "location" in wanted:
+        choices["location"] = [(l.id, f"{l.name} ({l.kind})") for l in locations]
+    if "service" in wanted:
+        choices["service"] = list(Service.objects.values_list("id", "name"))
+    if "role_group" in wanted:
+        choices["role_group"] = list(RoleGroup.objects.values_list("id", "name"))
+    return choices
+
+
+def table_body(columns: Sequence[Column], rows: Iterable[dict]) -> SafeString:
+    """The ``<tr>`` rows of a table, rendered in Python: a two-year table has thousands of
+    cells, which a template loop renders ten times slower. Text values are escaped
+    (numbers and dates need not be)."""
+    shows = [(c.key, formatter(c.key)) for c in columns]
+    small, out = marker(), []
+    for row in rows:
+        hidden, extra = row.get("suppressed", ()), row.get("complementary", ())
+        cells = []
+        for key, show in shows:
+            value = row.get(key)
+            if key in extra:
+                text = COMPLEMENTARY
+            elif key in hidden:
+                text = small
+            elif value is None:
+                text = "—"
+            else:
+                text = escape(value) if isinstance(value, str) else show(value)
+            if key == "clinic_name" and row.get("clinic_id") is not None:
+                text = f'<a href="{reverse("clinic", args=[row["clinic_id"]])}">{text}</a>'
+            cells.append(text)
+        out.append("<tr><td>" + "</td><td>".join(cells) + "</td></tr>")
+    return mark_safe("\n".join(out))
+
+
+def query_without(request, *names: str) -> str:
+    """The current query string without ``names`` (for sort and page links)."""
+    query: QueryDict = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def wants_csv(request) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+def table_page(request, template: str, *, title: str, columns: Sequence[Column], rows, prepare,
+               filters: Sequence[str], filterset=None, csv_name: str, context: dict | None = None,
+               paginate: bool = True):
+    """Render a page around one table, or stream that table as CSV (``?format=csv``).
+
+    ``rows`` is a queryset (or list) of raw dicts; ``prepare`` turns an iterable of them
+    into display rows (suppression and names applied), for the current page only or for
+    every row of the CSV.
+    """
+    if wants_csv(request):
+        source = rows.iterator(chunk_size=2000) if hasattr(rows, "iterator") else rows
+        return csv_response(csv_name, [c.key for c in columns], prepare(source))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if paginate else None
+    shown = list(prepare(page.object_list if page else rows))
+    ctx = {
+        "title": title, "columns": columns, "rows": shown, "tbody": table_body(columns, shown), "page": page,
+        "choices": filter_choices(request, filters), "filters": filters,
+        "values": request.GET, "errors": filterset.errors if filterset is not None and filterset.is_bound else {},
+        "ordering": request.GET.get("ordering", ""),
+        "sortable": set(filterset.ordering_fields) if filterset is not None else set(),
+        "query_sort": query_without(request, "ordering", "page"),
+        "query_page": query_without(request, "page"),
+        "query_csv": query_without(request, "page", "format"),
+    }
+    ctx.update(context or {})
+    return render(request, template, ctx)

@@ -1,0 +1,95 @@
+"""The REST API: pagination, filters, ordering, CSV streaming, schema and docs, token
+authentication (data from tests/web_data.py; the superuser sees every row)."""
+import csv
+import io
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from etl.models import StaffCostSummary
+
+from . import web_data
+from .test_web_access import body, login
+
+
+@pytest.fixture
+def users(db):
+    return web_data.load()
+
+
+def results(client, url):
+    return client.get(url).json()["results"]
+
+
+def test_filters(client, users):
+    login(client, users["root"])
+    base = "/api/staff-summary/"
+    # 3 staff_summary rows: Alpha Lab day 1 (service 7), Alpha Clinic day 2 (service 8), Bravo day 1 (service 7).
+    assert client.get(base).json()["count"] == 3
+    assert [r["day"] for r in results(client, base + "?day_from=2024-03-02")] == ["2024-03-02"]
+    assert [r["day"] for r in results(client, base + "?day_to=2024-03-01&ordering=location_id")] == [
+        "2024-03-01", "2024-03-01"]
+    # clinic 10 = locations 10 and 11; region 1 = all three; region 2 = none.
+    assert sorted(r["location_id"] for r in results(client, base + "?clinic=10")) == [10, 11]
+    assert len(results(client, base + "?region=1")) == 3 and results(client, base + "?region=2") == []
+    assert [r["location_id"] for r in results(client, base + "?location=20")] == [20]
+    assert sorted(r["location_id"] for r in results(client, base + "?service=7")) == [11, 20]
+    assert len(results(client, base + "?role_group=5")) == 3 and results(client, base + "?role_group=6") == []
+    assert [r["region_id"] for r in results(client, "/api/clinic-days/?region=2")] == [2]
+    assert [r["region_id"] for r in results(client, "/api/region-months/?month_from=2024-03-01&region=1")] == [1]
+    assert results(client, "/api/region-months/?month_to=2024-02-01") == []
+
+
+def test_ordering(client, users):
+    login(client, users["root"])
+    rows = results(client, "/api/staff-summary/?ordering=-nr_visits")
+    assert [r["nr_visits"] for r in rows] == [987654, 30, 25]
+    assert client.get("/api/staff-summary/?ordering=no_such_column").status_code == 400
+
+
+def test_pagination(client, users):
+    login(client, users["root"])
+    StaffCostSummary.objects.bulk_create([
+        StaffCostSummary(day=f"2023-01-{d:02d}", location_id=10, role_group_id=5, rostered_hours=1, staff_cost=1,
+                         nr_staff=1, nr_visits=20, nr_patients=20, patients_per_hour=20, cost_per_patient=0.05)
+        for d in range(1, 29)
+    ])   # 28 + the 2 of web_data = 30 rows
+    page = client.get("/api/staff-cost-summary/?page_size=7&page=2").json()
+    assert page["count"] == 30 and len(page["results"]) == 7
+    assert "page=3" in page["next"] and "page_size=7" in page["next"] and page["previous"].endswith("page_size=7")
+    last = client.get("/api/staff-cost-summary/?page_size=7&page=5").json()
+    assert len(last["results"]) == 2 and last["next"] is None
+    # page_size beyond 1000 is capped at 1000 (all 30 rows fit).
+    assert len(results(client, "/api/staff-cost-summary/?page_size=5000")) == 30
+
+
+def test_csv_streams_every_filtered_row(client, users):
+    login(client, users["root"])
+    response = client.get("/api/clinic-days/?format=csv&region=1&page_size=1")
+    assert response.streaming and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(body(response))))
+    # page_size does not cut a CSV: all 3 rows of region 1.
+    assert [(r["clinic_name"], r["day"]) for r in rows] == [
+        ("Alpha Clinic", "2024-03-01"), ("Bravo Clinic", "2024-03-01"), ("Alpha Clinic", "2024-03-02")]
+    assert rows[0]["region_name"] == "North Region" and rows[0]["nr_visits"] == "40"
+
+
+def test_formula_injection_is_escaped(client, users):
+    from etl.models import Location
+    Location.objects.filter(id=11).update(name="=HYPERLINK(\"x\")")
+    login(client, users["root"])
+    text = body(client.get("/api/staff-summary/?format=csv&location=11"))
+    assert "'=HYPERLINK" in text
+
+
+def test_schema_docs_and_token(client, users):
+    login(client, users["alpha"])
+    schema = client.get("/api/schema/?format=json").json()
+    assert "/api/clinic-scores/" in schema["paths"]
+    docs = body(client.get("/api/docs/"))
+    assert "swagger-ui" in docs and "https://" not in docs.split("<body")[0]
+    client.logout()
+    token = Token.objects.create(user=users["alpha"])
+    assert client.get("/api/clinic-days/").status_code == 401
+    response = client.get("/api/clinic-days/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200 and response.json()["count"] == 2

@@ -1,0 +1,50 @@
+"""Static files: the vendored Chart.js matches its manifest, nothing loads from the
+network, and static files (the admin's CSS too) are served with DEBUG off."""
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from . import web_data
+from .test_web_access import body, web_urls
+
+WEB = Path(settings.BASE_DIR) / "etl" / "web"
+VENDOR = WEB / "static" / "etl" / "vendor" / "chartjs"
+REMOTE = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.I)
+
+
+def test_chartjs_matches_its_manifest():
+    manifest = json.loads((VENDOR / "manifest.json").read_text())
+    assert manifest["package"] == "chart.js" and manifest["version"].startswith("4.")
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
+    assert f"Chart.js v{manifest['version']}" in (VENDOR / "chart.umd.min.js").read_text()[:200]
+    assert "MIT" in (VENDOR / "LICENSE.md").read_text()
+
+
+def test_no_template_loads_from_the_network():
+    templates = list((WEB / "templates").rglob("*.html"))
+    assert templates
+    for template in templates:
+        assert not REMOTE.search(template.read_text()), template
+
+
+@pytest.mark.django_db
+def test_no_page_loads_from_the_network(client):
+    users = web_data.load()
+    client.force_login(users["root"])
+    for url in web_urls():
+        text = body(client.get(url))
+        assert not REMOTE.search(text), url
+
+
+@pytest.mark.django_db
+def test_static_files_are_served_with_debug_off(client):
+    assert settings.DEBUG is False
+    for path in ("/static/etl/vendor/chartjs/chart.umd.min.js", "/static/admin/css/base.css", "/static/etl/site.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert len(b"".join(response.streaming_content) if response.streaming else response.content) > 100
