@@ -215,9 +215,9 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 p.window, gates.reference_totals(summary, p.window),
                 check_grain=not statements.bulk_load(p.window), period=summary.period,
             )
-            if swap_plan is not None:
-                statements.swap_in(swap_plan)
             _record_built(p)
+            if swap_plan is not None:  # last: the live table stays locked only until the commit
+                statements.swap_in(swap_plan)
             days = len(p.days) if not p.full else days_written
     except statements.SwapLocked as exc:
         raise BuildError(f"{summary.name}: {exc}") from exc
