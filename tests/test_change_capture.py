@@ -12,6 +12,7 @@ from etl.engine.service import build_summaries, plan
 from etl.engine.status import status_lines
 from etl.db.schema import init_emr
 from etl.models import DayFingerprint
+from etl.summaries import SUMMARIES
 
 from . import handmade
 from .factories import add, visit
@@ -45,7 +46,7 @@ def test_init_emr_drop_then_new_data(built):
     report = build_summaries()
     # On PostgreSQL the tables' identity changed too; on SQLite the root page may be reused,
     # and the "recreated" entry that init_emr logs is what tells.
-    assert all(r.mode == "full" for r in report.results) and len(report.results) == 2
+    assert all(r.mode == "full" for r in report.results) and len(report.results) == len(SUMMARIES)
     assert full_reasons(report) <= {"the raw tables were recreated (init_emr)",
                                     "emr_shift, emr_visit replaced since the last build (another table of that name)",
                                     "emr_visit replaced since the last build (another table of that name)"}
@@ -201,10 +202,22 @@ def test_verify_rebuilds_exactly_the_days_that_drifted(built):
         " (3 from raw rows changed without a logged change (--verify))",
         "staff_cost_summary: 4 days to rebuild, 2024-03-01 .. 2024-03-14"
         " (4 from raw rows changed without a logged change (--verify))",
+        "clinic_day: 4 days to rebuild, 2024-03-01 .. 2024-03-14"
+        " (4 from raw rows changed without a logged change (--verify))",
+        # Section 4's forward reach: the months of the drifted days and the month after;
+        # clinic_score 28 days past the last drifted day (03-14 + 28 = 04-11).
+        "region_month_patients: 61 days to rebuild, 2024-03-01 .. 2024-04-30"
+        " (4 from raw rows changed without a logged change (--verify), 57 from their forward reach)",
+        "clinic_score: 42 days to rebuild, 2024-03-01 .. 2024-04-11"
+        " (4 from raw rows changed without a logged change (--verify), 38 from their forward reach)",
+        "region_month: 61 days to rebuild, 2024-03-01 .. 2024-04-30"
+        " (4 from raw rows changed without a logged change (--verify), 57 from their forward reach)",
     ]
     report = build_summaries(verify=True)
     # staff_summary reads visits only: 2024-03-01, -02, -12; staff_cost_summary also the shift's -14.
-    assert days_rebuilt(report) == {"staff_summary": 3, "staff_cost_summary": 4}
+    assert {r.name: r.days for r in report.results} == {
+        "staff_summary": 3, "staff_cost_summary": 4, "clinic_day": 4,
+        "region_month_patients": 61, "clinic_score": 42, "region_month": 61}
     assert_equals_full()
     # Nothing drifted any more: a second verify rebuilds nothing.
     assert build_summaries(verify=True).results == ()
@@ -228,12 +241,17 @@ def test_verify_from_the_command(built):
 
 
 def test_the_nightly_reconcile_task_verifies(built):
-    from etl.tasks import build_summaries as build_task
     from django.conf import settings
 
-    assert settings.CELERY_BEAT_SCHEDULE["reconcile-summaries"]["kwargs"]["verify"] is True
+    from etl.tasks import NIGHTLY_RECONCILE, reconcile_summaries
+
+    assert settings.CELERY_BEAT_SCHEDULE["reconcile-summaries"]["task"] == reconcile_summaries.name
+    assert NIGHTLY_RECONCILE == {"verify": True}
     run("DELETE FROM emr_visit WHERE id = 16", "DELETE FROM etl_change_log")  # 2024-03-02, unlogged
-    result = build_task.apply(kwargs={"verify": True}).get()
-    assert {name: s["days"] for name, s in result["summaries"].items()} == {"staff_summary": 1,
-                                                                            "staff_cost_summary": 1}
+    result = reconcile_summaries.apply().get()
+    # 03-02 in both section 2 summaries and clinic_day; clinic_score 03-02 .. 03-30 (29 days);
+    # region_month(_patients) March and April (61 days).
+    assert {name: s["days"] for name, s in result["summaries"].items()} == {
+        "staff_summary": 1, "staff_cost_summary": 1, "clinic_day": 1, "region_month_patients": 61,
+        "clinic_score": 29, "region_month": 61}
     assert_equals_full()

@@ -47,7 +47,13 @@ def day_filter(day, window: Sequence[DateRange] | None, days_before: int = 0):
         return None
     if not window:
         return false()
-    return or_(*(and_(day >= r.start - dt.timedelta(days=days_before), day < r.end) for r in window))
+    # ``day <= r.last`` rather than ``day < r.end``: a range may run to 9999-12-31 (open end),
+    # and widening stops at 0001-01-01.
+    return or_(*(and_(day >= _days_back(r.start, days_before), day <= r.last) for r in window))
+
+
+def _days_back(day: dt.date, days: int) -> dt.date:
+    return day - dt.timedelta(days=days) if (day - dt.date.min).days >= days else dt.date.min
 
 
 def score_input(window: Sequence[DateRange] | None) -> CTE:

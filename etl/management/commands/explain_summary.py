@@ -1,12 +1,13 @@
 """``manage.py explain_summary NAME [--analyze]``: a summary's SQL and its query plan."""
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from etl.engine.explain import explain
 from etl.engine.service import BuildError
+from etl.management.base import EtlCommand
 from etl.summaries import SUMMARIES
 
 
-class Command(BaseCommand):
+class Command(EtlCommand):
     help = "Print a summary's compiled full-rebuild SELECT and the database's plan for it."
 
     def add_arguments(self, parser):
