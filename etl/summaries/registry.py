@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from graphlib import TopologicalSorter
 from typing import Callable, Iterable, Sequence
 
@@ -13,6 +14,8 @@ from etl.dates import DateRange
 from etl.queries.staff_cost_summary import staff_cost_summary_rows
 from etl.queries.staff_summary import staff_summary_rows
 from etl.db.tables import summary_table
+from etl.summaries.compiler import summary_rows
+from etl.summaries.declare import Declaration
 from etl.summaries.gates import Reconciliation
 
 RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
@@ -37,6 +40,7 @@ class Summary:
     grain: tuple[str, ...]
     gates: tuple[Reconciliation, ...] = ()
     depends_on: tuple[str, ...] = ()
+    declaration: Declaration | None = None
 
     @property
     def table(self) -> Table:
@@ -45,6 +49,15 @@ class Summary:
     @property
     def columns(self) -> list[str]:
         return [col.name for col in self.table.columns if not col.primary_key]
+
+
+def declared(decl: Declaration) -> Summary:
+    """The summary a declaration describes, its rows compiled by :mod:`etl.summaries.compiler`."""
+    return Summary(
+        name=decl.name, model_label=decl.model_label, rows=partial(summary_rows, decl),
+        description=decl.description, grain=decl.keys, gates=decl.gates, depends_on=decl.depends_on,
+        declaration=decl,
+    )
 
 
 SUMMARIES: dict[str, Summary] = {
