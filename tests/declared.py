@@ -11,11 +11,9 @@ from typing import Sequence
 
 from django.db import connection, models
 from sqlalchemy import func, select
-from sqlalchemy.schema import CreateTable
 
-from etl import db
 from etl.dates import DateRange
-from etl.db.tables import raw, summary_table
+from etl.db.tables import raw
 from etl.models import RATIO
 from etl.queries.groups import in_window
 from etl.queries.portable import day_of
@@ -49,6 +47,7 @@ class VisitTrend(models.Model):
     no_show_rate = models.DecimalField(null=True, **RATIO)
     visits_3d = models.IntegerField()
     busiest_rank = models.IntegerField(null=True)
+    no_show_rank = models.IntegerField(null=True)
     no_show_pct_rank = models.FloatField(null=True)
 
     class Meta:
@@ -102,12 +101,14 @@ VISIT_TREND = Declaration(
     windows=(
         Rolling("visits_3d", "nr_visits", "sum", partition_by=("location_id",), days=(-2, 0)),
         Rank("busiest_rank", "nr_visits", partition_by=("day",)),
+        Rank("no_show_rank", "no_show_rate", partition_by=("day",)),
         Rank("no_show_pct_rank", "no_show_rate", partition_by=("day",), descending=False, percent=True),
     ),
     formats=formats._table(
         day=formats.DAY, location_id=formats.LOCATION, nr_visits=formats.VISITS, no_show_rate=formats.NO_SHOW_RATE,
         visits_3d=formats.ColumnFormat("Visits, 3 days", "visits", small_count=True),
         busiest_rank=formats.ColumnFormat("Rank by visits", "rank"),
+        no_show_rank=formats.ColumnFormat("Rank by no-show rate", "rank"),
         no_show_pct_rank=formats.ColumnFormat("Percent rank by no-show rate", "%", 2),
     ),
 )
@@ -116,14 +117,12 @@ VISIT_DAY_SUMMARY = declared(VISIT_DAY)
 VISIT_TREND_SUMMARY = declared(VISIT_TREND)
 
 
-def create_tables(*summaries) -> None:
-    """Create the test summaries' tables in the test database (rolled back with the test
-    on PostgreSQL; dropped by :func:`drop_tables`)."""
-    for summary in summaries:
-        db.execute(CreateTable(summary_table(summary.model_label)))
-
-
-def drop_tables(*summaries) -> None:
+def create_tables(*models_) -> None:
+    """Create the test models' tables with the SQL Django's schema editor writes for them
+    (its context manager cannot run inside a transaction on SQLite), inside the test's
+    transaction: DDL is transactional on both databases, the rollback removes them."""
+    editor = connection.SchemaEditorClass(connection, collect_sql=True)
     with connection.cursor() as cursor:
-        for summary in summaries:
-            cursor.execute(f"DROP TABLE IF EXISTS {summary_table(summary.model_label).name}")
+        for model in models_:
+            sql, params = editor.table_sql(model)
+            cursor.execute(sql, params)

@@ -62,7 +62,7 @@ def test_ratio_of_a_measure_that_does_not_exist():
 def test_windows_of_unknown_measures_and_dimensions():
     broken = dataclasses.replace(VISIT_TREND, windows=(
         Rolling("visits_3d", "nr_visit", "sum", partition_by=("location",), days=(-2, 0)),
-        Rank("busiest_rank", "nr_visits", partition_by=("day",)),
+        *VISIT_TREND.windows[1:3],
         Rank("no_show_pct_rank", "no_show_rate", partition_by=("day",), percent=True),
     ))
     assert declaration_problems(broken) == [
