@@ -7,8 +7,8 @@ import logging
 
 from celery import shared_task
 
-from etl.build.locks import BuildLocked
-from etl.build.service import BuildError, build_summaries as build_summaries_service
+from etl.engine.locks import BuildLocked
+from etl.engine.service import BuildError, build_summaries as build_summaries_service
 
 log = logging.getLogger(__name__)
 

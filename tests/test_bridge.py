@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from etl import db
 from etl.models import StaffSummary
 from etl.db.schema import init_emr
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 from etl.db.tables import raw
 
 from . import handmade

@@ -8,7 +8,7 @@ from sqlalchemy import literal
 
 from etl.models import BuildRun, StaffSummary, SummaryState
 from etl.queries.staff_summary import staff_summary_rows
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 from etl.summaries import registry
 
 from . import handmade

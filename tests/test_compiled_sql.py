@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from etl.build.compiled import stale_files
+from etl.engine.compiled import stale_files
 
 ETL = Path(__file__).resolve().parent.parent / "etl"
 

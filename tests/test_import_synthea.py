@@ -20,7 +20,7 @@ from sqlalchemy import column, func, select, table, text, update
 from etl import db
 from etl.models import StaffCostSummary, StaffSummary
 from etl.db.schema import init_emr
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 from etl.sources.synthea import import_synthea
 from etl.sources.synthea.reader import Part, rows
 from etl.db.tables import RAW_TABLE_NAMES, raw

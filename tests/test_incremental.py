@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 
 from etl import db
 from etl.models import PendingDay, StaffCostSummary, StaffSummary
-from etl.build.service import build_summaries, plan
+from etl.engine.service import build_summaries, plan
 from etl.db.tables import raw
 
 from . import handmade

@@ -5,7 +5,7 @@ from django.test import override_settings
 
 from etl.models import StaffCostSummary, StaffSummary
 from etl.db.schema import init_emr, missing_raw_tables
-from etl.build.service import build_sql, build_summaries
+from etl.engine.service import build_sql, build_summaries
 
 from . import handmade
 from .factories import summary_rows

@@ -12,7 +12,7 @@ from django.db import connection
 from etl.dates import DateRange
 from etl.models import StaffCostSummary, StaffSummary
 from etl.db.schema import init_emr
-from etl.build.service import build_sql, build_summaries
+from etl.engine.service import build_sql, build_summaries
 
 from . import handmade
 from .factories import summary_rows

@@ -3,7 +3,7 @@ import pytest
 from django.core.management import call_command
 
 from etl.models import StaffCostSummary, StaffSummary
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 
 from . import handmade
 from .factories import summary_rows

@@ -1,5 +1,5 @@
 """What a publish gate declares: a total of the rebuilt rows that must equal a raw measure.
-:mod:`etl.build.gates` checks them."""
+:mod:`etl.engine.gates` checks them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Table
 @dataclass(frozen=True)
 class Reconciliation:
     """``summary_total(table)`` over the rebuilt rows must equal the raw measure named
-    ``raw_measure`` (see :func:`etl.build.gates.raw_totals`) within ``tolerance_per_row`` times the number
+    ``raw_measure`` (see :func:`etl.engine.gates.raw_totals`) within ``tolerance_per_row`` times the number
     of rebuilt rows."""
 
     name: str

@@ -4,9 +4,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from etl.build.locks import BuildLocked
-from etl.build.progress import LineProgress, quiet as no_progress
-from etl.build.service import BuildError, GateFailed, build_sql, build_summaries, plan
+from etl.engine.locks import BuildLocked
+from etl.engine.progress import LineProgress, quiet as no_progress
+from etl.engine.service import BuildError, GateFailed, build_sql, build_summaries, plan
 from etl.summaries import SUMMARIES
 
 EXIT_GATE_FAILED = 3
@@ -60,7 +60,7 @@ class Command(BaseCommand):
 
     def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool, **_):
         if status:
-            from etl.build.status import status_lines
+            from etl.engine.status import status_lines
 
             for line in status_lines():
                 self.stdout.write(line)

@@ -1,7 +1,7 @@
 """``manage.py compile_sql [--check]``: write (or check) sql/compiled/."""
 from django.core.management.base import BaseCommand, CommandError
 
-from etl.build.compiled import stale_files, write_files
+from etl.engine.compiled import stale_files, write_files
 
 
 class Command(BaseCommand):

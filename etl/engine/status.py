@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.db.models import Count, Min
 
-from etl.build import changes, ledger
+from etl.engine import changes, ledger
 from etl.models import BuildRun, PendingDay, SummaryState
 from etl.sources.quality import check_emr, report_lines
 from etl.summaries import SUMMARIES

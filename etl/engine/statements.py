@@ -16,7 +16,7 @@ from sqlalchemy.sql import Executable
 from etl import db
 from etl.db import fastload
 from etl.dates import DateRange
-from etl.build.plan import SummaryPlan
+from etl.engine.plan import SummaryPlan
 from etl.summaries import Summary
 
 RANGES_PER_STATEMENT = 31

@@ -22,12 +22,12 @@ from typing import Iterable, Sequence
 from django.db import DatabaseError, connection, transaction
 from sqlalchemy import delete, func, insert, select, text
 
-from etl.build import changes, gates, ledger, statements
+from etl.engine import changes, gates, ledger, statements
 from etl import db
 from etl.dates import DateRange
-from etl.build.locks import BuildLocked, build_lock
-from etl.build.plan import SummaryPlan, plan_summary
-from etl.build.progress import Progress, quiet
+from etl.engine.locks import BuildLocked, build_lock
+from etl.engine.plan import SummaryPlan, plan_summary
+from etl.engine.progress import Progress, quiet
 from etl.db.schema import missing_raw_tables
 from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
 
@@ -71,7 +71,7 @@ def build_sql(
     names: Iterable[str] | None = None, window: Sequence[DateRange] | None = None, *,
     plans: list[SummaryPlan] | None = None,
 ) -> str:
-    """The build's statements as a script (see :func:`etl.build.statements.build_sql`)."""
+    """The build's statements as a script (see :func:`etl.engine.statements.build_sql`)."""
     return statements.build_sql(_choose(names) if plans is None else [], window, plans=plans)
 
 
@@ -130,7 +130,7 @@ def _write_streamed(summary: Summary, window) -> tuple[int, int]:
 
 def _record_built(p: SummaryPlan) -> None:
     from etl.models import PendingDay, SummaryState
-    from etl.build.staffdiff import built_staff_groups, changed_staff, save_staff_groups
+    from etl.engine.staffdiff import built_staff_groups, changed_staff, save_staff_groups
 
     pending = PendingDay.objects.filter(summary=p.summary.name)
     if not p.full:

@@ -13,9 +13,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 from etl import db
-from etl.build.changes import LoggedChanges
+from etl.engine.changes import LoggedChanges
 from etl.dates import DateRange, merge_days
-from etl.build.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
+from etl.engine.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
 from etl.summaries import Summary
 
 # Past this many changed days a full rebuild (one pass, no per-day deletes) is cheaper.
