@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete
 
 from etl import db
-from etl.build.service import build_summaries
+from etl.engine.service import build_summaries
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.summaries import SUMMARIES
