@@ -12,7 +12,7 @@ from typing import Iterable, Mapping
 
 from django.core import checks
 
-from etl.summaries.declare import ROLLING_FUNCTIONS, Declaration, Rank, Ratio, Rolling, Rounded
+from etl.summaries.declare import ROLLING_FUNCTIONS, Declaration, Rank, Ratio, Rolling, Rounded, Sum
 
 
 def _source_problems(decl: Declaration) -> list[str]:
@@ -38,6 +38,8 @@ def _derived_problems(decl: Declaration) -> list[str]:
         if isinstance(d, Rounded):
             if d.of not in aggregates:
                 problems.append(f"rounded {d.name} is of {d.of}, which is not a count or sum of this summary")
+            if d.split and not any(isinstance(m, Sum) and m.name == d.of for m in decl.aggregates):
+                problems.append(f"rounded {d.name} splits {d.of}, which is not a sum")
             if d.per <= 0 or d.decimals < 0:
                 problems.append(f"rounded {d.name} needs per > 0 and decimals >= 0")
         elif isinstance(d, Ratio):

@@ -18,7 +18,6 @@ row's own rounded values, so anyone can recompute them from the table.
 from __future__ import annotations
 
 import datetime as dt
-from math import gcd
 from typing import Sequence
 
 from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select, union_all
@@ -61,10 +60,18 @@ def grouped_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
     """One row per grain value of the source, with the input's aggregates."""
     cols = source_cte(decl, inp, window).c
     keys = [cols[d.reads] for d in decl.grain]
+    splits = _splits(decl)
+    aggregates = []
+    for m in inp.measures:
+        if m.name in splits:
+            whole, rest = m.split(cols, *splits[m.name])
+            aggregates += [whole.label(f"{m.name}_whole"), rest.label(f"{m.name}_rest")]
+        else:
+            aggregates.append(m.aggregate(cols).label(m.name))
     return (
         select(
             *(cols[d.name] if d.reads == d.name else cols[d.reads].label(d.name) for d in decl.grain),
-            *(m.aggregate(cols).label(m.name) for m in inp.measures),
+            *aggregates,
         )
         .group_by(*keys)
         .cte(inp.name)
@@ -74,7 +81,7 @@ def grouped_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
 def matched_cte(decl: Declaration, grouped: list[CTE]) -> CTE:
     """The inputs matched on the grain: every key of any input, each measure summed (each
     key has at most one row per input, so the sums just join them)."""
-    measures = [m.name for m in decl.aggregates]
+    measures = _aggregate_columns(decl)
     dims = [d.name for d in decl.grain]
     zero = literal(0)
     stacked = union_all(*(
@@ -97,10 +104,12 @@ def rounded_cte(decl: Declaration, totals: CTE) -> CTE:
     the integers stay small)."""
     units = []
     for r in _of_kind(decl, Rounded):
-        common = gcd(10 ** r.decimals, r.per)
-        times, per = 10 ** r.decimals // common, r.per // common
-        value = totals.c[r.of] * times if times != 1 else totals.c[r.of]
-        units.append(round_half_up(value, per).label(f"{r.name}_units"))
+        times, per = r.factors
+        if r.split:
+            value = totals.c[f"{r.of}_whole"] + round_half_up(totals.c[f"{r.of}_rest"], per)
+        else:
+            value = round_half_up(totals.c[r.of] * times if times != 1 else totals.c[r.of], per)
+        units.append(value.label(f"{r.name}_units"))
     return select(totals, *units).cte("rounded")
 
 
@@ -128,11 +137,25 @@ def _of_kind(decl: Declaration, kind: type) -> list:
     return [d for d in decl.derived if isinstance(d, kind)]
 
 
+def _splits(decl: Declaration) -> dict[str, tuple[int, int]]:
+    """Sums kept as whole units and remainders: name -> (times, per) of their Rounded."""
+    return {r.of: r.factors for r in _of_kind(decl, Rounded) if r.split}
+
+
+def _aggregate_columns(decl: Declaration) -> list[str]:
+    """The grouped columns of the aggregates (a split sum is two)."""
+    splits = _splits(decl)
+    return [
+        name for m in decl.aggregates
+        for name in ((f"{m.name}_whole", f"{m.name}_rest") if m.name in splits else (m.name,))
+    ]
+
+
 def _values(decl: Declaration, rows: CTE) -> dict[str, ColumnElement]:
     """Every non-window column of a row, named: grain and aggregates as they are, rounded
     values as decimals, ratios of the rounded values."""
     values: dict[str, ColumnElement] = {d.name: rows.c[d.name] for d in decl.grain}
-    values.update({m.name: rows.c[m.name] for m in decl.aggregates})
+    values.update({m.name: rows.c[m.name] for m in decl.aggregates if m.name in rows.c})
     for r in _of_kind(decl, Rounded):
         values[r.name] = shift_decimal(rows.c[f"{r.name}_units"], r.decimals).label(r.name)
     for r in _of_kind(decl, Ratio):

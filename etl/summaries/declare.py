@@ -16,6 +16,7 @@ a dispatch on the kind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import gcd
 from typing import Callable, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, Select, distinct, func
@@ -155,7 +156,16 @@ class Sum:
         return (self.column, *(self.when.reads() if self.when else ()))
 
     def aggregate(self, cols: Columns) -> ColumnElement:
-        summed = func.sum(cols[self.column])
+        return self._summed(cols[self.column], cols)
+
+    def split(self, cols: Columns, times: int, per: int) -> tuple[ColumnElement, ColumnElement]:
+        """The sum of ``column * times`` as (sum of whole quotients by ``per``, sum of the
+        remainders): each stays far below 2**63 where the plain sum may not."""
+        value = cols[self.column] * times if times != 1 else cols[self.column]
+        return self._summed(value // per, cols), self._summed(value % per, cols)
+
+    def _summed(self, value: ColumnElement, cols: Columns) -> ColumnElement:
+        summed = func.sum(value)
         return func.coalesce(summed.filter(self.when.clause(cols)) if self.when else summed, 0)
 
 
@@ -178,12 +188,23 @@ class Input:
 @dataclass(frozen=True)
 class Rounded:
     """``of / per`` rounded half up to ``decimals`` places, exactly (integer arithmetic):
-    e.g. hours from summed seconds (``per=3600``), money from cent-seconds."""
+    e.g. hours from summed seconds (``per=3600``), money from cent-seconds.
+
+    ``split``: ``of`` is a :class:`Sum` that may pass 2**63 (money in cent-seconds): each
+    row's value is split into whole units and a remainder, summed apart, and only the
+    remainders' sum is rounded — the same number, in integers that stay small."""
 
     name: str
     of: str
     per: int
     decimals: int
+    split: bool = False
+
+    @property
+    def factors(self) -> tuple[int, int]:
+        """(times, per): ``of / per * 10**decimals`` as ``of * times / per`` in lowest terms."""
+        common = gcd(10 ** self.decimals, self.per)
+        return 10 ** self.decimals // common, self.per // common
 
     def reads(self) -> tuple[str, ...]:
         return (self.of,)
