@@ -6,6 +6,9 @@ the environment:
 - ``EMR_DATABASE_URL``: the raw EMR database (``emr_*`` tables). Default: the same
   database as Django's. When it names another database, the ETL aggregates there and
   streams the summary rows into Django's database.
+- ``SUMMARY_LOCK_TIMEOUT_SECONDS``: how long a build on PostgreSQL waits for a lock on a
+  summary table (a reader in a long transaction holds one) before it fails, keeping the
+  old rows. Default 10; 0 waits without limit.
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``, ``CELERY_BROKER_URL``,
   ``CELERY_RESULT_BACKEND``, ``BUILD_SCHEDULE_SECONDS``, ``LOG_LEVEL``.
 """
@@ -77,6 +80,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 # None means "the same database as Django's default".
 EMR_DATABASE_URL = os.environ.get("EMR_DATABASE_URL") or None
+# PostgreSQL's lock_timeout inside a build's transaction: a full rebuild's TRUNCATE waits
+# behind every open reader, and while it waits it blocks every new reader.
+SUMMARY_LOCK_TIMEOUT_SECONDS = float(os.environ.get("SUMMARY_LOCK_TIMEOUT_SECONDS", "10"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"

@@ -109,9 +109,9 @@ def test_status_shows_runs_and_staleness(built):
     call_command("build_summaries", "--status", stdout=out)
     text = out.getvalue()
     assert "succeeded" in text and "incremental" in text
-    # the data-quality section: the hand-made set has 35 findings in 14 of 18 checks, and
+    # the data-quality section: the hand-made set has 36 findings in 15 of 37 checks, and
     # visit 52 names patient 1, who has no row: one more
-    assert "raw data quality" in text and "36  findings in 14 of 18 checks" in text
+    assert "raw data quality" in text and "37  findings in 15 of 37 checks" in text
     lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  staff")}
     assert " 1  " in lines["staff_summary"]  # one pending day
     assert "up to date" not in lines["staff_summary"]

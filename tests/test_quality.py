@@ -30,10 +30,17 @@ EXPECTED_HANDMADE = {
     "visit_unknown_status": (1, (8,)),
     # v4 11:00 -> 10:50; every other visit with an end ends at or after its start.
     "visit_ends_before_start": (1, (4,)),
+    # The longest visit, v15, lasts 30 minutes.
+    "visit_longer_than_24h": (0, ()),
     # Visits without end_at: v3 completed; v5, v13, v17 cancelled and v6 no-show do not count.
     "completed_visit_without_end": (1, (3,)),
     # s4 18:00 -> 17:00; s5 runs past midnight and is valid.
     "shift_ends_before_start": (1, (4,)),
+    # The longest shifts, s1 and s5, last 8 hours.
+    "shift_longer_than_24h": (0, ()),
+    # Every timestamp is a canonical one of 2024 (tests/test_absurd.py has the dirty ones).
+    **{f"{table}_{column}_{kind}": (0, ()) for table in ("visit", "shift") for column in ("start", "end")
+       for kind in ("not_timestamp", "out_of_range", "infinite")},
     # v10 -> staff 999; v9 has no staff_id at all (next check), so it is not "missing".
     "visit_staff_missing": (1, (10,)),
     "visit_without_staff": (1, (9,)),
@@ -59,11 +66,20 @@ EXPECTED_HANDMADE = {
     "location_in_loop": (2, (200, 201)),
     # 101 -> 100 and 102 -> 101 reach the root 100; no location names a missing parent.
     "location_reaches_missing_parent": (0, ()),
+    # Clinics: 101 itself, 102 under it, 200 and 201 (clinics in a loop: each its own);
+    # 100 is a region, which has no clinic by nature and is not flagged.
+    "location_without_clinic": (0, ()),
+    # v16 is at location 999, which has no row; all other visits and every shift are at 102.
+    "visit_without_clinic": (1, (16,)),
+    "shift_without_clinic": (0, ()),
     # s503 and s505 have hourly_cost NULL.
     "staff_without_cost": (2, (503, 505)),
+    # Every cost set is between 10.00 and 50.00.
+    "staff_negative_cost": (0, ()),
+    "staff_cost_unreadable": (0, ()),
 }
-# 1+1+1+1+1+1+1+1+0+18+0+1+0+3+1+2+0+2
-HANDMADE_TOTAL = 35
+# 1+1+1+1+1+1+1+1+0+18+0+1+0+3+1+2+0 + 1 (v16 without clinic) + 2, the rest 0
+HANDMADE_TOTAL = 36
 
 
 def found(report: QualityReport) -> dict[str, tuple[int, tuple[int, ...]]]:
@@ -83,7 +99,7 @@ def test_handmade_counts_and_examples(emr):
     report = check_emr()
     assert found(report) == EXPECTED_HANDMADE
     assert report.total == HANDMADE_TOTAL
-    assert len(report.dirty) == 14
+    assert len(report.dirty) == 15
     status = by_name(report, "visit_unknown_status")
     assert status.values == (ValueCount("COMPLETED", 1),)
     assert status.distinct_values == 1
@@ -201,10 +217,10 @@ def test_text_output(emr, capsys):
         expected.append(f"{count:>9}  {name:<{width}}  {next(checks).description}{examples}")
         if name == "visit_unknown_status":
             expected.append(f"{'':>9}  {'':<{width}}  values: 'COMPLETED': 1")
-    expected.append("       35  findings in 14 of 18 checks")
+    expected.append("       36  findings in 15 of 37 checks")
     assert lines == expected
     assert lines[0].startswith("        1  visit_unknown_status             visits whose status is none of")
-    assert lines[10] == (
+    assert lines[24] == (
         "       18  visit_patient_missing            visits whose patient_id names no emr_patient row"
         " (still counted); e.g. ids 1, 2, 3, 4, 5"
     )
@@ -246,8 +262,8 @@ def test_dirt_still_exits_0(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", "check_emr"], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    # unknown status, no staff, missing location, missing patient
-    assert result.stdout.splitlines()[-1] == "        4  findings in 4 of 18 checks"
+    # unknown status, no staff, missing location (so also no clinic), missing patient
+    assert result.stdout.splitlines()[-1] == "        5  findings in 5 of 37 checks"
 
 
 # --- privacy ---------------------------------------------------------------------------------

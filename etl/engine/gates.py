@@ -3,20 +3,22 @@
 Each gate compares a total of the rebuilt summary rows with the same total computed
 independently from the raw rows of the same days, or checks the grain is unique. A
 failing gate rolls the summary's transaction back: a suspicious result never replaces
-good data. All raw totals come from one scan of each raw table, and all summary totals
-from one query of the summary table.
+good data. Raw totals come from one scan of each raw table a summary's gates need (and
+only those), under the same validity rules as the summaries; all summary totals from one
+query of the summary table.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Sequence
 
-from sqlalchemy import Table, and_, distinct, func, select
+from sqlalchemy import Table, and_, distinct, false, func, or_, select
 
 from etl import db
 from etl.dates import DateRange
-from etl.queries.groups import in_window
-from etl.queries.portable import seconds_between
+from etl.queries.groups import dated
+from etl.queries.validity import duration_seconds
 from etl.db.tables import raw
 from etl.summaries.gates import Reconciliation
 
@@ -25,36 +27,62 @@ class GateFailed(RuntimeError):
     """A rebuilt summary did not pass a publish gate; nothing was committed."""
 
 
-def _windowed(query, start_at, window):
-    predicate = in_window(start_at, window)
-    return query if predicate is None else query.where(predicate)
+VISIT_MEASURES = {"completed visits": "completed", "cancelled visits": "cancelled", "no-show visits": "no_show"}
+SHIFT_MEASURES = ("rostered hours",)
 
 
-def raw_totals(window: Sequence[DateRange] | None) -> dict[str, Decimal]:
-    """The raw measures of the window's days: visits per counted status and the hours of
-    valid shifts, from one scan of each raw table."""
-    visit, shift = raw("emr_visit"), raw("emr_shift")
-    visits = _windowed(
-        select(*(func.count().filter(visit.c.status == s) for s in ("completed", "cancelled", "no_show"))),
-        visit.c.start_at, window,
-    )
-    hours = _windowed(
-        select(func.coalesce(func.sum(seconds_between(shift.c.start_at, shift.c.end_at)), 0) / 3600.0)
-        .where(shift.c.end_at >= shift.c.start_at),
-        shift.c.start_at, window,
-    )
-    completed, cancelled, no_show = db.emr_fetch_all(visits)[0]
-    (shift_hours,) = db.emr_fetch_all(hours)[0]
-    values = {"completed visits": completed, "cancelled visits": cancelled, "no-show visits": no_show,
-              "rostered hours": shift_hours}
-    return {name: Decimal(str(value or 0)) for name, value in values.items()}
+def _visit_totals(window: Sequence[DateRange] | None) -> dict[str, Decimal]:
+    """Visits per counted status, over visits that have a day (CONTRACT 1), one scan."""
+    visit = raw("emr_visit")
+    query = select(*(func.count().filter(visit.c.status == status) for status in VISIT_MEASURES.values()))
+    counts = db.emr_fetch_all(query.where(dated(visit.c.start_at, window)))[0]
+    return {name: Decimal(int(n or 0)) for name, n in zip(VISIT_MEASURES, counts)}
+
+
+def _shift_totals(window: Sequence[DateRange] | None) -> dict[str, Decimal]:
+    """Hours of valid shifts (a day, 0 to 24 hours), one scan. ``duration_seconds`` is
+    NULL for every other shift, whatever its timestamps hold ('infinity', year 294276,
+    SQLite text), so no raw value can make this query fail."""
+    shift = raw("emr_shift")
+    seconds = func.coalesce(func.sum(duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)), 0)
+    (total,) = db.emr_fetch_all(select(seconds).where(dated(shift.c.start_at, window)))[0]
+    return {"rostered hours": (Decimal(int(total)) / 3600).quantize(Decimal("0.000001"))}
+
+
+class RawTotals(Mapping):
+    """The raw measures of the window's days, computed on first use: a summary's gates
+    scan only the raw tables their measures need (``staff_summary`` never reads shifts),
+    once each."""
+
+    def __init__(self, window: Sequence[DateRange] | None):
+        self._window = window
+        self._values: dict[str, Decimal] = {}
+
+    def __getitem__(self, measure: str) -> Decimal:
+        if measure not in self._values:
+            if measure in VISIT_MEASURES:
+                self._values.update(_visit_totals(self._window))
+            elif measure in SHIFT_MEASURES:
+                self._values.update(_shift_totals(self._window))
+            else:
+                raise KeyError(measure)
+        return self._values[measure]
+
+    def __iter__(self):
+        return iter((*VISIT_MEASURES, *SHIFT_MEASURES))
+
+    def __len__(self) -> int:
+        return len(VISIT_MEASURES) + len(SHIFT_MEASURES)
+
+
+def raw_totals(window: Sequence[DateRange] | None) -> RawTotals:
+    """The raw measures a gate may compare with (see :class:`RawTotals`)."""
+    return RawTotals(window)
 
 
 def _day_filter(table: Table, window: Sequence[DateRange] | None):
     if window is None:
         return None
-    from sqlalchemy import false, or_
-
     return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
 
 
@@ -68,7 +96,7 @@ def duplicate_grain_rows(table: Table, grain: Sequence[str], window) -> int:
 
 
 def check(table: Table, grain: Sequence[str], reconciliations: Sequence[Reconciliation], window,
-          raw: dict[str, Decimal], check_grain: bool = True) -> int:
+          raw: Mapping[str, Decimal], check_grain: bool = True) -> int:
     """Raise :class:`GateFailed` with every failed check's reason; return the number of
     distinct days the rebuilt rows cover."""
     failures = []

@@ -174,8 +174,7 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
             _record_built(p)
             days = len(p.days) if not p.full else days_written
     except DatabaseError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BuildError(f"{summary.name}: the database refused the build: {first_line}") from exc
+        raise BuildError(statements.refusal_message(summary.name, exc)) from exc
     mode = "full" if p.full else "incremental"
     return SummaryResult(summary.name, mode, p.full_reason, days, deleted, written,
                          time.perf_counter() - started)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, delete, false, insert, or_, text
+from sqlalchemy import and_, delete, false, func, insert, or_, select, text
 from sqlalchemy.sql import Executable
 
 from etl import db
@@ -25,6 +25,8 @@ MAX_RANGE_DAYS = 31
 # Per-transaction settings for the big aggregation on PostgreSQL (see README, "Speed"):
 # sorts and hashes stay in memory, and JIT compilation (0.3-0.5 s a query) is skipped.
 POSTGRES_BUILD_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off")
+LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE when ``lock_timeout`` ends a wait."""
 
 
 def day_predicate(summary: Summary, window: Sequence[DateRange]):
@@ -32,8 +34,40 @@ def day_predicate(summary: Summary, window: Sequence[DateRange]):
     return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
 
 
+def lock_timeout_ms() -> int:
+    """``settings.SUMMARY_LOCK_TIMEOUT_SECONDS`` in whole milliseconds (0: no limit)."""
+    from django.conf import settings
+
+    return max(0, round(float(getattr(settings, "SUMMARY_LOCK_TIMEOUT_SECONDS", 10)) * 1000))
+
+
 def session_settings(vendor: str) -> list[Executable]:
-    return [text(sql) for sql in POSTGRES_BUILD_SETTINGS] if vendor == "postgresql" else []
+    """The transaction's settings on PostgreSQL: memory, no JIT, and a ``lock_timeout`` so
+    a rebuild that cannot lock its summary table (a reader holds it in an open transaction)
+    fails after that long instead of queueing without limit while every new reader of the
+    table queues behind it (``set_config(..., true)`` is ``SET LOCAL`` with a bound value)."""
+    if vendor != "postgresql":
+        return []
+    timeout = select(func.set_config("lock_timeout", f"{lock_timeout_ms()}ms", True))
+    return [*(text(sql) for sql in POSTGRES_BUILD_SETTINGS), timeout]
+
+
+def lock_wait_ended(exc: BaseException) -> bool:
+    """Whether a database error is PostgreSQL's ``lock_timeout`` (SQLSTATE 55P03)."""
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "pgcode", None) == LOCK_NOT_AVAILABLE or getattr(exc, "pgcode", None) == LOCK_NOT_AVAILABLE
+
+
+def refusal_message(summary_name: str, exc: BaseException) -> str:
+    """One line saying why the database refused a rebuild; the old rows are kept."""
+    if lock_wait_ended(exc):
+        return (
+            f"{summary_name}: gave up after waiting {lock_timeout_ms() / 1000:g} s for a lock on the summary"
+            " table (another session holds it, e.g. a reader in an open transaction); the previous rows"
+            " were kept. Retry later, or raise SUMMARY_LOCK_TIMEOUT_SECONDS"
+        )
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{summary_name}: the database refused the build: {first_line}"
 
 
 def statement_windows(window: Sequence[DateRange] | None) -> list[Sequence[DateRange] | None]:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import BigInteger, ColumnElement, and_, cast, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.hierarchy import top_ancestors
+from etl.queries.validity import cost_cents, has_day, id_value
 
 
 def role_groups() -> CTE:
@@ -18,7 +19,7 @@ def role_groups() -> CTE:
 
 def staff_groups(groups: CTE) -> CTE:
     """One row per ``emr_staff`` row: ``staff_id``, ``role_group_id``, ``role_group_name``,
-    ``hourly_cost_cents``.
+    ``hourly_cost_cents`` (0 for a NULL, negative or unreadable cost: what an hour costs).
 
     Both joins are outer: a staff member without a role, or whose role has no group, keeps
     their row with a NULL group (their visits belong to role group NULL).
@@ -27,23 +28,33 @@ def staff_groups(groups: CTE) -> CTE:
     group_role = raw("emr_role").alias("group_role")
     return (
         select(
-            staff.c.id.label("staff_id"),
+            id_value(staff.c.id).label("staff_id"),
             groups.c.top_id.label("role_group_id"),
             group_role.c.name.label("role_group_name"),
             # Cost in whole cents keeps cost sums exact on SQLite's REAL arithmetic too.
-            cast(func.round(staff.c.hourly_cost * 100), BigInteger).label("hourly_cost_cents"),
+            cost_cents(staff.c.hourly_cost).label("hourly_cost_cents"),
         )
         .select_from(staff)
-        .outerjoin(groups, groups.c.node_id == staff.c.role_id)
+        .outerjoin(groups, groups.c.node_id == id_value(staff.c.role_id))
         .outerjoin(group_role, group_role.c.id == groups.c.top_id)
         .cte("staff_groups")
     )
 
 
+def dated(start_at: ColumnElement, window: Sequence[DateRange] | None) -> ColumnElement[bool]:
+    """Predicate "``start_at`` has a day (CONTRACT 1), on one of the window's days" (None:
+    any day). Full and incremental builds select rows with this one predicate, so a row
+    without a day is skipped by both alike."""
+    in_range = in_window(start_at, window)
+    return has_day(start_at) if in_range is None else and_(has_day(start_at), in_range)
+
+
 def in_window(start_at: ColumnElement, window: Sequence[DateRange] | None) -> ColumnElement[bool] | None:
     """Predicate "``start_at`` falls on one of the window's days" (None: no window).
 
-    Written as half-open timestamp ranges so the ``start_at`` indexes serve it.
+    Written as half-open timestamp ranges so the ``start_at`` indexes serve it. On SQLite
+    it compares text, which orders as time only for canonical timestamps: use it with
+    ``has_day`` (:func:`dated`).
     """
     if window is None:
         return None

@@ -2,23 +2,103 @@
 
 Each is one SQLAlchemy element compiled per dialect, so a query is written once.
 
-- ``day_of(ts)``: the date part of a wall-clock timestamp. PostgreSQL casts; SQLite uses
-  ``DATE()`` (``CAST(... AS DATE)`` there yields the integer year, silently).
+- ``has_day(ts)``: ``ts`` is a timestamp whose day lies in 0001-01-01 .. 9999-12-31
+  (CONTRACT 1). On PostgreSQL: within those bounds, so never ``infinity``, BC or a year
+  past 9999. On SQLite, where a column's type does not bind its content: text
+  ``YYYY-MM-DD HH:MM:SS`` (optionally ``.`` and digits) naming a real date and time, year
+  0001 or later. Never NULL: false for a NULL ``ts``.
+- ``day_of(ts)``: the date part of such a timestamp, NULL when ``ts`` has no day.
+  ``date_part(ts)`` is the same without the check, for rows a query has already filtered
+  with ``has_day`` (it saves SQLite a second parse of every row). PostgreSQL casts; SQLite
+  takes the text's first ten characters (``CAST(... AS DATE)`` there yields the integer
+  year, silently).
 - ``seconds_between(start, end)``: whole seconds from ``start`` to ``end``, each
-  timestamp read to the second (fractions of a second are dropped), as an integer.
+  timestamp read to the second (fractions of a second are dropped), as an integer. Only
+  for timestamps that have a day (guard it with :mod:`etl.queries.validity`).
 - ``round_half_up(n, d)``: the whole number nearest ``n / d``, halves rounded up, exact:
   in integer arithmetic on both databases (SQLite's REAL arithmetic would make
   ``ROUND(18.575, 2)`` depend on binary representation; PostgreSQL's ``numeric`` is exact
   but several times slower per row). ``n`` and ``d`` must be integers, ``d > 0`` and
-  ``n >= 0``: counts, seconds and cents are.
+  ``n >= 0``: counts, seconds and cents are. Written as ``n / d`` plus one when the
+  remainder is at least half of ``d``, so no intermediate exceeds ``n`` or ``2d``: exact
+  for every ``n`` and ``d`` below 2**62.
 - ``shift_decimal(units, places)``: ``units / 10**places`` as a decimal number, so a
   quantity counted in whole hundredths becomes its 2-decimal value.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Date, Numeric, literal
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, Numeric, case, cast, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from etl.db.types import WallClockTimestamp
+
+
+FIRST_TIMESTAMP = dt.datetime(1, 1, 1)
+LAST_TIMESTAMP = dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+
+
+class has_day(FunctionElement):
+    type = Boolean()
+    name = "has_day"
+    inherit_cache = True
+
+
+@compiles(has_day, "postgresql")
+def _has_day_pg(element, compiler, **kw):
+    (ts,) = element.clauses
+    value = compiler.process(ts, **kw)
+    first = compiler.process(literal(FIRST_TIMESTAMP, WallClockTimestamp()), **kw)
+    last = compiler.process(literal(LAST_TIMESTAMP, WallClockTimestamp()), **kw)
+    # Both bounds are false for NULL and for 'infinity' / '-infinity'.
+    return f"({value} IS NOT NULL AND {value} >= {first} AND {value} <= {last})"
+
+
+def sqlite_timestamp_text(value: str, compiler, **kw) -> str:
+    """SQLite: ``value`` (compiled SQL) is canonical timestamp text of a real date and time.
+
+    The first 19 characters must survive SQLite's own parse and print unchanged: through
+    julianday() and back, the date is recomputed, so 2023-02-29, 24:00:00, a 'T' separator
+    or a missing seconds field change and fail (and this costs about half of strftime with a
+    format). What follows may only be ``.`` and one or more digits. ``IS`` keeps the result
+    true or false, never NULL."""
+    dot, digits = compiler.process(literal("."), **kw), compiler.process(literal("*[^0-9]*"), **kw)
+    head = f"substr({value}, 1, 19)"
+    return (
+        f"(typeof({value}) = 'text'"
+        f" AND (length({value}) = 19 OR (length({value}) > 20 AND substr({value}, 20, 1) = {dot}"
+        f" AND substr({value}, 21) NOT GLOB {digits}))"
+        f" AND datetime(julianday({head})) IS {head})"
+    )
+
+
+@compiles(has_day, "sqlite")
+def _has_day_sqlite(element, compiler, **kw):
+    (ts,) = element.clauses
+    value = compiler.process(ts, **kw)
+    # Canonical text compares as its time: the year 0000, which SQLite accepts, sorts first.
+    first = compiler.process(literal("0001-01-01"), **kw)
+    return f"({sqlite_timestamp_text(value, compiler, **kw)} AND {value} >= {first})"
+
+
+class date_part(FunctionElement):
+    type = Date()
+    name = "date_part"
+    inherit_cache = True
+
+
+@compiles(date_part, "postgresql")
+def _date_part_pg(element, compiler, **kw):
+    (ts,) = element.clauses
+    return f"CAST({compiler.process(ts, **kw)} AS DATE)"
+
+
+@compiles(date_part, "sqlite")
+def _date_part_sqlite(element, compiler, **kw):
+    (ts,) = element.clauses
+    return f"substr({compiler.process(ts, **kw)}, 1, 10)"
 
 
 class day_of(FunctionElement):
@@ -27,16 +107,10 @@ class day_of(FunctionElement):
     inherit_cache = True
 
 
-@compiles(day_of, "postgresql")
-def _day_of_pg(element, compiler, **kw):
+@compiles(day_of)
+def _day_of(element, compiler, **kw):
     (ts,) = element.clauses
-    return f"CAST({compiler.process(ts, **kw)} AS DATE)"
-
-
-@compiles(day_of, "sqlite")
-def _day_of_sqlite(element, compiler, **kw):
-    (ts,) = element.clauses
-    return f"DATE({compiler.process(ts, **kw)})"
+    return f"CASE WHEN {compiler.process(has_day(ts), **kw)} THEN {compiler.process(date_part(ts), **kw)} END"
 
 
 class seconds_between(FunctionElement):
@@ -55,29 +129,29 @@ def _seconds_pg(element, compiler, **kw):
     )
 
 
+def sqlite_whole_seconds(start: str, end: str) -> str:
+    """SQLite: whole seconds from ``start`` to ``end`` (compiled SQL of canonical text).
+
+    Only the first 19 characters: SQLite rounds a fraction of .9995 or more up to the next
+    second, where PostgreSQL's date_trunc drops it. julianday() is a REAL of days (its
+    error near year 9999 is below 1e-9 days, 0.1 ms), so the rounded product is exact for
+    whole seconds, and it costs a third of strftime('%s')."""
+    return f"CAST(round((julianday(substr({end}, 1, 19)) - julianday(substr({start}, 1, 19))) * 86400) AS INTEGER)"
+
+
 @compiles(seconds_between, "sqlite")
 def _seconds_sqlite(element, compiler, **kw):
-    start, end = element.clauses
-    # strftime's format is a bound value, so '%s' is escaped correctly for every paramstyle.
-    fmt = compiler.process(literal("%s"), **kw)
-    return (
-        f"(CAST(strftime({fmt}, {compiler.process(end, **kw)}) AS INTEGER)"
-        f" - CAST(strftime({fmt}, {compiler.process(start, **kw)}) AS INTEGER))"
-    )
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return sqlite_whole_seconds(start, end)
 
 
-class round_half_up(FunctionElement):
-    type = BigInteger()
-    name = "round_half_up"
-    inherit_cache = True
-
-
-@compiles(round_half_up)
-def _round_half_up(element, compiler, **kw):
-    n, d = (compiler.process(c, **kw) for c in element.clauses)
-    # floor((2n + d) / 2d) = floor(n/d + 1/2), in integer division on both databases.
-    # Both operands as BIGINT: PostgreSQL's sum() returns numeric, where / would not truncate.
-    return f"((CAST({n} AS BIGINT) * 2 + CAST({d} AS BIGINT)) / (2 * CAST({d} AS BIGINT)))"
+def round_half_up(n, d) -> ColumnElement:
+    """The whole number nearest ``n / d``, halves rounded up (see the module docstring)."""
+    # floor(n/d + 1/2) = n / d + (1 when 2 * (n % d) >= d), in integer division on both
+    # databases; no intermediate exceeds max(n, 2d). Both operands as BIGINT: PostgreSQL's
+    # sum() returns numeric, where / would not truncate.
+    n, d = cast(n, BigInteger), cast(d, BigInteger)
+    return n // d + case((2 * (n % d) >= d, 1), else_=0)
 
 
 class shift_decimal(FunctionElement):
@@ -101,5 +175,13 @@ def _shift_decimal(element, compiler, **kw):
 
 
 def rounded_quotient(numerator, denominator, places: int):
-    """``numerator / denominator`` rounded half up to ``places`` decimals, exactly."""
-    return shift_decimal(round_half_up(numerator * (10 ** places), denominator), places)
+    """``numerator / denominator`` rounded half up to ``places`` decimals, exactly.
+
+    Split as ``q * 10**places + round(r * 10**places / denominator)`` (``q``, ``r``: the
+    integer quotient and remainder) so the scaled numerator is never formed: with
+    ``numerator`` up to 10**16 (a NUMERIC(16,2) total in cents) and 4 places it would
+    pass 2**63."""
+    scale = 10 ** places
+    quotient = cast(numerator, BigInteger) // cast(denominator, BigInteger)
+    remainder = cast(numerator, BigInteger) % cast(denominator, BigInteger)
+    return shift_decimal(quotient * scale + round_half_up(remainder * scale, denominator), places)

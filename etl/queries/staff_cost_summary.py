@@ -4,6 +4,27 @@ location, role group) — CONTRACT 2.
 Layers: ``staff_groups`` → ``shifts_by_group`` and ``visits_by_group`` → ``matched`` (their
 full outer join, in its portable form: idle rostered staff and unrostered work both
 appear) → ``rounded`` → final ratios. Money is summed in cent-seconds and rounded once, exactly.
+
+Why the money is exact (CONTRACT 1 and 2) — the bound, in integers on both databases:
+
+- a valid shift lasts ``s <= 86,400`` seconds (the 24-hour rule) and an hour costs
+  ``c <= 9,999,999,999`` cents (NUMERIC(10,2); NULL, negative and, on SQLite, unreadable
+  costs count 0: :func:`etl.queries.validity.cost_cents`), so one shift's cost is
+  ``s * c <= 863,999,999,913,600`` cent-seconds, below 2**63 (9.22e18) by four orders;
+- but a sum of such products passes 2**63 at 10,676 maximal shifts in one group (SQLite's
+  ``sum()`` then raises "integer overflow", ``total()`` would round; PostgreSQL's
+  ``sum(bigint)`` is numeric, but the cast back to BIGINT fails). So each product is split
+  into whole cent-hours ``q = s*c / 3600 <= 239,999,999,976`` and a remainder
+  ``r = s*c % 3600 < 3600``; the group's cost is ``sum(q) + round_half_up(sum(r), 3600)``
+  cents, the same number as ``round_half_up(sum(s*c), 3600)``;
+- ``sum(q)`` is the group's staff cost in cents, which must fit ``staff_cost``
+  NUMERIC(16,2) (below 10**16, i.e. 41,666 maximal shifts) to be written at all, far below
+  2**63; ``sum(r)`` passes 2**63 only past 2.5e15 shifts;
+- the ratios divide those totals with :func:`etl.queries.portable.rounded_quotient`, which
+  never scales a total before dividing it.
+
+``tests/test_absurd.py`` builds 20,000 shifts of 24 hours at 99,999,999.99 an hour in one
+group (1.7e19 cent-seconds) and checks the exact cost on both databases.
 """
 from __future__ import annotations
 
@@ -14,37 +35,38 @@ from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
 from etl.db.tables import raw
-from etl.queries.groups import in_window, role_groups, staff_groups
-from etl.queries.portable import day_of, round_half_up, rounded_quotient, seconds_between, shift_decimal
+from etl.queries.groups import dated, role_groups, staff_groups
+from etl.queries.portable import round_half_up, rounded_quotient, seconds_between, shift_decimal
 from etl.queries.staff_summary import COMPLETED
-
-
-def _windowed(query: Select, start_at, window: Sequence[DateRange] | None) -> Select:
-    predicate = in_window(start_at, window)
-    return query if predicate is None else query.where(predicate)
+from etl.queries.validity import date_part, id_value, valid_duration
 
 
 def shifts_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
-    """Valid shifts (``end_at >= start_at``) per (``day``, ``location_id``,
-    ``role_group_id``): ``rostered_seconds``, ``cost_cent_seconds``, ``nr_staff``."""
+    """Valid shifts (a day, an end 0 to 24 hours after the start) per (``day``,
+    ``location_id``, ``role_group_id``): ``rostered_seconds``, ``cost_cent_hours`` and
+    ``cost_remainder`` (the cost in cent-seconds, split as the module docstring says),
+    ``nr_staff``."""
     shift = raw("emr_shift")
+    # The WHERE admits valid durations only, so the plain difference is safe here.
     seconds = seconds_between(shift.c.start_at, shift.c.end_at)
+    # A NULL, negative or missing hourly cost counts 0 (reported by the data-quality check).
+    cent_seconds = seconds * func.coalesce(staff.c.hourly_cost_cents, 0)
     query = (
         select(
-            day_of(shift.c.start_at).label("day"),
-            shift.c.location_id,
+            date_part(shift.c.start_at).label("day"),
+            id_value(shift.c.location_id).label("location_id"),
             staff.c.role_group_id,  # NULL when the staff row is missing (outer join)
             func.sum(seconds).label("rostered_seconds"),
-            # A NULL or missing hourly cost counts 0 (reported by the data-quality check).
-            func.sum(seconds * func.coalesce(staff.c.hourly_cost_cents, 0)).label("cost_cent_seconds"),
-            func.count(distinct(shift.c.staff_id)).label("nr_staff"),
+            func.sum(cent_seconds // 3600).label("cost_cent_hours"),
+            func.sum(cent_seconds % 3600).label("cost_remainder"),
+            func.count(distinct(id_value(shift.c.staff_id))).label("nr_staff"),
         )
         .select_from(shift)
-        .outerjoin(staff, staff.c.staff_id == shift.c.staff_id)
-        .where(shift.c.end_at >= shift.c.start_at)
-        .group_by(day_of(shift.c.start_at), shift.c.location_id, staff.c.role_group_id)
+        .outerjoin(staff, staff.c.staff_id == id_value(shift.c.staff_id))
+        .where(dated(shift.c.start_at, window), valid_duration(shift.c.start_at, shift.c.end_at, start_has_day=True))
+        .group_by(date_part(shift.c.start_at), id_value(shift.c.location_id), staff.c.role_group_id)
     )
-    return _windowed(query, shift.c.start_at, window).cte("shifts_by_group")
+    return query.cte("shifts_by_group")
 
 
 def visits_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
@@ -53,18 +75,18 @@ def visits_by_group(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
     visit = raw("emr_visit")
     query = (
         select(
-            day_of(visit.c.start_at).label("day"),
-            visit.c.location_id,
+            date_part(visit.c.start_at).label("day"),
+            id_value(visit.c.location_id).label("location_id"),
             staff.c.role_group_id,  # NULL for visits without a group, as in staff_summary
             func.count().label("nr_visits"),
-            func.count(distinct(visit.c.patient_id)).label("nr_patients"),
+            func.count(distinct(id_value(visit.c.patient_id))).label("nr_patients"),
         )
         .select_from(visit)
-        .outerjoin(staff, staff.c.staff_id == visit.c.staff_id)
-        .where(visit.c.status == COMPLETED)
-        .group_by(day_of(visit.c.start_at), visit.c.location_id, staff.c.role_group_id)
+        .outerjoin(staff, staff.c.staff_id == id_value(visit.c.staff_id))
+        .where(visit.c.status == COMPLETED, dated(visit.c.start_at, window))
+        .group_by(date_part(visit.c.start_at), id_value(visit.c.location_id), staff.c.role_group_id)
     )
-    return _windowed(query, visit.c.start_at, window).cte("visits_by_group")
+    return query.cte("visits_by_group")
 
 
 def matched(shifts: CTE, visits: CTE) -> CTE:
@@ -78,12 +100,12 @@ def matched(shifts: CTE, visits: CTE) -> CTE:
     stacked = union_all(
         select(
             shifts.c.day, shifts.c.location_id, shifts.c.role_group_id,
-            shifts.c.rostered_seconds, shifts.c.cost_cent_seconds, shifts.c.nr_staff,
+            shifts.c.rostered_seconds, shifts.c.cost_cent_hours, shifts.c.cost_remainder, shifts.c.nr_staff,
             zero.label("nr_visits"), zero.label("nr_patients"),
         ),
         select(
             visits.c.day, visits.c.location_id, visits.c.role_group_id,
-            zero, zero, zero, visits.c.nr_visits, visits.c.nr_patients,
+            zero, zero, zero, zero, visits.c.nr_visits, visits.c.nr_patients,
         ),
     ).subquery("shifts_and_visits")
     return (
@@ -93,7 +115,8 @@ def matched(shifts: CTE, visits: CTE) -> CTE:
             stacked.c.role_group_id,
             # Each key has at most one row from each side: the sums just join them.
             func.sum(stacked.c.rostered_seconds).label("rostered_seconds"),
-            func.sum(stacked.c.cost_cent_seconds).label("cost_cent_seconds"),
+            func.sum(stacked.c.cost_cent_hours).label("cost_cent_hours"),
+            func.sum(stacked.c.cost_remainder).label("cost_remainder"),
             func.sum(stacked.c.nr_staff).label("nr_staff"),
             func.sum(stacked.c.nr_visits).label("nr_visits"),
             func.sum(stacked.c.nr_patients).label("nr_patients"),
@@ -108,7 +131,7 @@ def rounded(totals: CTE) -> CTE:
     return select(
         totals,
         round_half_up(totals.c.rostered_seconds * 25, 9).label("hour_units"),  # s / 3600 * 10^4
-        round_half_up(totals.c.cost_cent_seconds, 3600).label("cost_cents"),
+        (totals.c.cost_cent_hours + round_half_up(totals.c.cost_remainder, 3600)).label("cost_cents"),
     ).cte("rounded")
 
 

@@ -6,46 +6,43 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import Select, and_, case, distinct, func, select
+from sqlalchemy import Select, case, distinct, func, select
 from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
 from etl.db.tables import raw
-from etl.queries.groups import in_window, role_groups, staff_groups
-from etl.queries.portable import day_of, rounded_quotient, seconds_between
+from etl.queries.groups import dated, role_groups, staff_groups
+from etl.queries.portable import rounded_quotient
+from etl.queries.validity import date_part, duration_seconds, id_value
 
 COMPLETED, CANCELLED, NO_SHOW = "completed", "cancelled", "no_show"
 COUNTED_STATUSES = (COMPLETED, CANCELLED, NO_SHOW)
 
 
 def counted_visits(staff: CTE, window: Sequence[DateRange] | None) -> CTE:
-    """Visits with a counted status (unknown statuses count nowhere), one row each, with
-    ``day``, the grain keys, ``status``, ``patient_id`` and ``valid_seconds`` (the duration
-    of a completed visit with an end not before its start, else NULL)."""
+    """Visits with a counted status (unknown statuses count nowhere) and a day, one row
+    each, with ``day``, the grain keys, ``status``, ``patient_id`` and ``valid_seconds``
+    (the duration of a completed visit when it is valid — an end with a day, 0 to 24 hours
+    after the start — else NULL: such a visit counts, without minutes)."""
     visit = raw("emr_visit")
-    valid_completed = and_(
-        visit.c.status == COMPLETED, visit.c.end_at.is_not(None), visit.c.end_at >= visit.c.start_at,
-    )
     query = (
         select(
-            day_of(visit.c.start_at).label("day"),
-            visit.c.location_id,
-            visit.c.service_id,
+            date_part(visit.c.start_at).label("day"),
+            id_value(visit.c.location_id).label("location_id"),
+            id_value(visit.c.service_id).label("service_id"),
             # NULL when the visit has no staff, the staff row is missing, the member has
             # no role or the role no group: such visits belong to role group NULL.
             staff.c.role_group_id,
             staff.c.role_group_name,
-            visit.c.patient_id,
+            id_value(visit.c.patient_id).label("patient_id"),
             visit.c.status,
-            case((valid_completed, seconds_between(visit.c.start_at, visit.c.end_at))).label("valid_seconds"),
+            case((visit.c.status == COMPLETED, duration_seconds(visit.c.start_at, visit.c.end_at, start_has_day=True)))
+            .label("valid_seconds"),
         )
         .select_from(visit)
-        .outerjoin(staff, staff.c.staff_id == visit.c.staff_id)
-        .where(visit.c.status.in_(COUNTED_STATUSES))
+        .outerjoin(staff, staff.c.staff_id == id_value(visit.c.staff_id))
+        .where(visit.c.status.in_(COUNTED_STATUSES), dated(visit.c.start_at, window))
     )
-    window_filter = in_window(visit.c.start_at, window)
-    if window_filter is not None:
-        query = query.where(window_filter)
     return query.cte("counted_visits")
 
 

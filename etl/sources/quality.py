@@ -1,10 +1,8 @@
 """The data-quality report of the raw ``emr_*`` tables: how much of each kind of dirt
-CONTRACT section 1 warns about is there, with a few example ids.
+CONTRACT sections 1 and 4 warn about is there, with a few example ids.
 
-Every check is a frozen declaration (:class:`Check`) whose query selects the ids of the
-flagged rows, one column labelled ``id``, built from :func:`etl.db.tables.raw` so it runs
-unchanged on PostgreSQL and SQLite, in Django's database or a separate EMR database
-(:func:`etl.db.emr_fetch_all`). :func:`check_emr` runs them all.
+The checks are declared in :mod:`etl.sources.quality_checks` (``CHECKS``);
+:func:`check_emr` runs them all, each as one query (:func:`etl.db.emr_fetch_all`).
 
 Privacy: a check reports ids of the rows it flags (visits, shifts, staff, roles,
 locations), never patient ids and never a name or a patient attribute. A visit that
@@ -13,32 +11,13 @@ refers to a missing patient is reported by its visit id.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-from sqlalchemy import ColumnElement, Select, Table, case, exists, func, select
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy import Select, func, select
 
 from etl import db
-from etl.queries.hierarchy import top_ancestors
-from etl.queries.staff_summary import COMPLETED, COUNTED_STATUSES
-from etl.db.tables import raw
+from etl.sources.quality_checks import CHECKS, Check
 
-KNOWN_STATUSES = (*COUNTED_STATUSES, "scheduled")
-MAX_STATUS_VALUES = 20
-"""Most frequent unknown status values listed (a wild export could hold thousands)."""
-
-
-@dataclass(frozen=True)
-class Check:
-    """One kind of dirt: ``query_builder()`` selects the flagged rows' ``id`` of ``table``;
-    ``values_builder()``, when given, selects (``value``, ``count``) of a column that
-    explains them, most frequent first."""
-
-    name: str
-    table: str
-    description: str
-    query_builder: Callable[[], Select]
-    values_builder: Callable[[], Select] | None = None
+__all__ = ["CHECKS", "Check", "CheckResult", "QualityReport", "ValueCount", "check_emr", "report_lines", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -82,155 +61,6 @@ class QualityReport:
 
     def as_dict(self) -> dict:
         return {"total": self.total, "checks": [r.as_dict() for r in self.results]}
-
-
-# --- query shapes ------------------------------------------------------------------------
-
-def _rows(table_name: str, *conditions) -> Callable[[], Select]:
-    """Rows of one table that meet every condition, given as functions of the table."""
-
-    def build() -> Select:
-        table = raw(table_name)
-        return select(table.c.id.label("id")).where(*(condition(table) for condition in conditions))
-
-    return build
-
-
-def _dangling(table_name: str, column: str, target_name: str) -> Callable[[], Select]:
-    """Rows whose ``column`` is set but names no row of ``target_name``."""
-
-    def build() -> Select:
-        table, target = raw(table_name), raw(target_name)
-        ref = table.c[column]
-        return select(table.c.id.label("id")).where(ref.is_not(None), ~exists().where(target.c.id == ref))
-
-    return build
-
-
-def _unknown_status(visit: Table) -> ColumnElement[bool]:
-    return visit.c.status.not_in(KNOWN_STATUSES)
-
-
-def _status_values() -> Select:
-    """(``value``, ``count``, ``distinct``): the unknown statuses, most frequent first, ties
-    by value; ``distinct`` is how many there are in all (only the first few are listed)."""
-    visit = raw("emr_visit")
-    return (
-        select(visit.c.status.label("value"), func.count().label("count"), func.count().over().label("distinct"))
-        .where(_unknown_status(visit))
-        .group_by(visit.c.status)
-        .order_by(func.count().desc(), visit.c.status)
-        .limit(MAX_STATUS_VALUES)
-    )
-
-
-def _repaired_tree(table_name: str) -> CTE:
-    """``table_name``'s (``id``, ``parent_id``) with every parent that names a missing row
-    set to NULL: in it, a node has a top unless it is in or under a loop. Fed to
-    ``top_ancestors``, which reads only ``id`` and ``parent_id`` of the tree it is given."""
-    tree = raw(table_name)
-    parent = tree.alias(f"{table_name}_known_parent")
-    return (
-        select(tree.c.id, case((parent.c.id.is_(None), None), else_=tree.c.parent_id).label("parent_id"))
-        .select_from(tree)
-        .outerjoin(parent, parent.c.id == tree.c.parent_id)
-        .cte(f"{table_name}_repaired")
-    )
-
-
-def _in_loop(table_name: str) -> Callable[[], Select]:
-    """Nodes without a top even when missing parents count as roots: in or under a loop."""
-
-    def build() -> Select:
-        tree = raw(table_name)
-        tops = top_ancestors(_repaired_tree(table_name), f"{table_name}_tops")
-        return (
-            select(tree.c.id.label("id"))
-            .select_from(tree)
-            .outerjoin(tops, tops.c.node_id == tree.c.id)
-            .where(tops.c.top_id.is_(None))
-        )
-
-    return build
-
-
-def _reaches_missing(table_name: str) -> Callable[[], Select]:
-    """Nodes whose top, when missing parents count as roots, has a parent after all: the
-    chain stops at a row whose parent is missing."""
-
-    def build() -> Select:
-        tree = raw(table_name)
-        top = tree.alias(f"{table_name}_top")
-        tops = top_ancestors(_repaired_tree(table_name), f"{table_name}_tops")
-        return (
-            select(tree.c.id.label("id"))
-            .select_from(tree)
-            .join(tops, tops.c.node_id == tree.c.id)
-            .join(top, top.c.id == tops.c.top_id)
-            .where(top.c.parent_id.is_not(None))
-        )
-
-    return build
-
-
-# --- the checks --------------------------------------------------------------------------
-
-CHECKS: tuple[Check, ...] = (
-    Check("visit_unknown_status", "emr_visit",
-          f"visits whose status is none of {', '.join(KNOWN_STATUSES)} (counted in no summary)",
-          _rows("emr_visit", _unknown_status), _status_values),
-    Check("visit_ends_before_start", "emr_visit",
-          "visits whose end_at is before start_at (no visit minutes)",
-          _rows("emr_visit", lambda v: v.c.end_at < v.c.start_at)),
-    Check("completed_visit_without_end", "emr_visit",
-          "completed visits with no end_at (no visit minutes)",
-          _rows("emr_visit", lambda v: v.c.status == COMPLETED, lambda v: v.c.end_at.is_(None))),
-    Check("shift_ends_before_start", "emr_shift",
-          "shifts whose end_at is before start_at (invalid: ignored by staff_cost_summary)",
-          _rows("emr_shift", lambda s: s.c.end_at < s.c.start_at)),
-    Check("visit_staff_missing", "emr_visit",
-          "visits whose staff_id names no emr_staff row (role group NULL)",
-          _dangling("emr_visit", "staff_id", "emr_staff")),
-    Check("visit_without_staff", "emr_visit",
-          "visits with no staff_id (role group NULL)",
-          _rows("emr_visit", lambda v: v.c.staff_id.is_(None))),
-    Check("shift_staff_missing", "emr_shift",
-          "shifts whose staff_id names no emr_staff row (role group NULL, cost 0)",
-          _dangling("emr_shift", "staff_id", "emr_staff")),
-    Check("visit_location_missing", "emr_visit",
-          "visits whose location_id names no emr_location row (kept under that id)",
-          _dangling("emr_visit", "location_id", "emr_location")),
-    Check("visit_service_missing", "emr_visit",
-          "visits whose service_id names no emr_service row (kept under that id)",
-          _dangling("emr_visit", "service_id", "emr_service")),
-    Check("visit_patient_missing", "emr_visit",
-          "visits whose patient_id names no emr_patient row (still counted)",
-          _dangling("emr_visit", "patient_id", "emr_patient")),
-    Check("shift_location_missing", "emr_shift",
-          "shifts whose location_id names no emr_location row (kept under that id)",
-          _dangling("emr_shift", "location_id", "emr_location")),
-    Check("staff_without_role", "emr_staff",
-          "staff with no role_id (their visits and shifts: role group NULL)",
-          _rows("emr_staff", lambda s: s.c.role_id.is_(None))),
-    Check("staff_role_missing", "emr_staff",
-          "staff whose role_id names no emr_role row (role group NULL)",
-          _dangling("emr_staff", "role_id", "emr_role")),
-    Check("role_in_loop", "emr_role",
-          "roles in or under a parent_id loop (no role group)",
-          _in_loop("emr_role")),
-    Check("role_reaches_missing_parent", "emr_role",
-          "roles whose parent_id chain reaches a missing role (no role group)",
-          _reaches_missing("emr_role")),
-    Check("location_in_loop", "emr_location",
-          "locations in or under a parent_id loop (no region)",
-          _in_loop("emr_location")),
-    Check("location_reaches_missing_parent", "emr_location",
-          "locations whose parent_id chain reaches a missing location (no region)",
-          _reaches_missing("emr_location")),
-    Check("staff_without_cost", "emr_staff",
-          "staff with no hourly_cost (their shifts cost 0)",
-          _rows("emr_staff", lambda s: s.c.hourly_cost.is_(None))),
-)
 
 
 # --- running them ------------------------------------------------------------------------
