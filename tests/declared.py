@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.models import RATIO
-from etl.queries.groups import in_window
-from etl.queries.portable import day_of
+from etl.queries.groups import dated
+from etl.queries.portable import date_part
 from etl.summaries import formats
 from etl.summaries.declare import (
     Count, CountDistinct, Declaration, Dimension, Equals, Input, OneOf, Rank, Ratio, Rolling, Source,
@@ -59,9 +59,10 @@ class VisitTrend(models.Model):
 def visits(window: Sequence[DateRange] | None) -> select:
     """One row per raw visit: ``day``, ``location_id``, ``patient_id``, ``status``."""
     visit = raw("emr_visit")
-    query = select(day_of(visit.c.start_at).label("day"), visit.c.location_id, visit.c.patient_id, visit.c.status)
-    predicate = in_window(visit.c.start_at, window)
-    return query if predicate is None else query.where(predicate)
+    return (
+        select(date_part(visit.c.start_at).label("day"), visit.c.location_id, visit.c.patient_id, visit.c.status)
+        .where(dated(visit.c.start_at, window))
+    )
 
 
 COMPLETED = Equals("status", "completed")

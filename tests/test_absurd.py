@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from sqlalchemy import delete, text
 
 from etl import db
-from etl.build import gates
-from etl.build.service import build_summaries
+from etl.engine import gates
+from etl.engine.service import build_summaries
 from etl.dates import DateRange
 from etl.db.tables import CHANGE_LOG
 from etl.models import StaffCostSummary, StaffSummary

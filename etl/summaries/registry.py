@@ -1,4 +1,6 @@
-"""The registry of summary declarations."""
+"""The registry of summaries: each a :class:`Summary` the build engine reads, compiled from
+its declaration (:func:`declared`) or, for a query still written by hand, with its own
+``rows`` builder."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,17 +8,14 @@ from functools import partial
 from graphlib import TopologicalSorter
 from typing import Callable, Iterable, Sequence
 
-from decimal import Decimal
-
-from sqlalchemy import Select, Table, func
+from sqlalchemy import Select, Table
 
 from etl.dates import DateRange
-from etl.queries.staff_cost_summary import staff_cost_summary_rows
-from etl.queries.staff_summary import staff_summary_rows
 from etl.db.tables import summary_table
 from etl.summaries.compiler import summary_rows
 from etl.summaries.declare import Declaration
 from etl.summaries.gates import Reconciliation
+from etl.summaries.staff import STAFF_COST_SUMMARY, STAFF_SUMMARY
 
 RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
 
@@ -61,34 +60,7 @@ def declared(decl: Declaration) -> Summary:
 
 
 SUMMARIES: dict[str, Summary] = {
-    s.name: s
-    for s in (
-        Summary(
-            name="staff_summary",
-            model_label="etl.StaffSummary",
-            rows=staff_summary_rows,
-            description="visits per day, location, service and role group",
-            grain=("day", "location_id", "service_id", "role_group_id"),
-            gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
-                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), "cancelled visits"),
-                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), "no-show visits"),
-            ),
-        ),
-        Summary(
-            name="staff_cost_summary",
-            model_label="etl.StaffCostSummary",
-            rows=staff_cost_summary_rows,
-            description="rostered hours and staff cost against patients per day, location and role group",
-            grain=("day", "location_id", "role_group_id"),
-            gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
-                # Each row's hours are rounded to 4 decimals: allow that per row.
-                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "rostered hours",
-                               Decimal("0.0001")),
-            ),
-        ),
-    )
+    s.name: s for s in (declared(STAFF_SUMMARY), declared(STAFF_COST_SUMMARY))
 }
 
 
