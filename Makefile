@@ -26,8 +26,9 @@ $(VENV)/.installed: requirements.txt
 install: $(VENV)/.installed ## create .venv and install the pinned requirements
 
 demo: install ## migrate, create raw tables, generate demo data, build and show the summaries (SQLite by default)
+	@$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate -v 0
-	$(PY) manage.py init_emr --drop
+	$(PY) manage.py init_emr --drop --noinput
 	$(PY) manage.py generate_emr --visits $(DEMO_VISITS) --days 60 --clinics 8 --seed 1
 	$(PY) manage.py build_summaries --full
 	$(PY) manage.py show_summaries

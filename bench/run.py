@@ -44,7 +44,7 @@ WHERE start_at >= %s AND start_at < %s AND status IN ('completed', 'cancelled') 
 def generate(ctx: Context) -> Measurement:
     """Migrate and recreate the raw tables (untimed), then time ``generate_emr``."""
     ctx.manage("migrate", "-v0")
-    ctx.manage("init_emr", "--drop")
+    ctx.manage("init_emr", "--drop", "--noinput")
     m = ctx.manage("generate_emr", "--visits", str(ctx.visits), "--days", str(DAYS),
                    "--clinics", str(ctx.clinics), "--seed", str(SEED))
     m.work_seconds = reported(m, r"^generated .* in ([\d.]+) s$")

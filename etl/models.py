@@ -229,6 +229,7 @@ class BuildRun(models.Model):
         GATE_FAILED = "gate_failed", "publish gate failed"
         LOCKED = "locked", "skipped: another build held the lock"
         ABANDONED = "abandoned", "abandoned (process died)"
+        INTERRUPTED = "interrupted", "interrupted (Ctrl-C)"
 
     class Trigger(models.TextChoices):
         MANUAL = "manual"
@@ -238,6 +239,7 @@ class BuildRun(models.Model):
     class Mode(models.TextChoices):
         FULL = "full"
         INCREMENTAL = "incremental"
+        MIXED = "mixed", "mixed: some summaries in full"
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True)

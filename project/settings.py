@@ -5,12 +5,17 @@ the environment:
   embedded SQLite file ``db.sqlite3`` in the project root.
 - ``EMR_DATABASE_URL``: the raw EMR database (``emr_*`` tables). Default: the same
   database as Django's. When it names another database, the ETL aggregates there and
-  streams the summary rows into Django's database.
+  streams the summary rows into Django's database. It takes the same forms as
+  ``DATABASE_URL`` (``postgres://``, ``postgresql://``, ``sqlite:///``); ``etl.db`` maps
+  them to the drivers installed.
 - ``SUMMARY_LOCK_TIMEOUT_SECONDS``: how long a build on PostgreSQL waits for a lock on a
   summary table (a reader in a long transaction holds one) before it fails, keeping the
   old rows. Default 10; 0 waits without limit.
 - ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``, ``CELERY_BROKER_URL``,
   ``CELERY_RESULT_BACKEND``, ``BUILD_SCHEDULE_SECONDS``, ``LOG_LEVEL``.
+
+An empty variable counts as unset. A ``DATABASE_URL`` that is not a database URL stops
+every command with one line (``manage.py`` prints the ``ImproperlyConfigured`` raised here).
 """
 from pathlib import Path
 import os
@@ -66,12 +71,21 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
-    ),
-}
+
+def _database(url: str) -> dict:
+    try:
+        return dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
+    except ValueError as exc:  # an unknown scheme, a malformed URL or CONN_MAX_AGE
+        from django.core.exceptions import ImproperlyConfigured
+
+        first_line = str(exc).split(". ")[0].rstrip(".")
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL this project can use ({first_line}): "
+            "use postgres://user@host:5432/name or sqlite:////absolute/path/db.sqlite3"
+        ) from None
+
+
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers keep reading the last committed summaries while a build writes; wait
     # up to 20 s for the write lock instead of failing at once.

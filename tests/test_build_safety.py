@@ -1,5 +1,6 @@
 """Publish gates, definition changes, the run ledger and --status."""
 import dataclasses
+import re
 from io import StringIO
 
 import pytest
@@ -86,8 +87,9 @@ def test_ledger_records_each_run(built):
     add("emr_visit", visit(51, "2024-03-02", patient=1, start="08:00", end="08:10"))
     build_summaries(trigger="schedule")
     first, second = BuildRun.objects.order_by("id")
+    # Asked incremental, but both summaries were never built: the run was a full one.
     assert (first.mode, first.status, first.rows_written, first.full_rebuilds) == (
-        "incremental", "succeeded", 11, "staff_summary: never built; staff_cost_summary: never built")
+        "full", "succeeded", 11, "staff_summary: never built; staff_cost_summary: never built")
     # full rebuilds count the days written: 2 (staff_summary) + 3 (staff_cost_summary)
     assert first.partitions_rebuilt == 5
     assert (second.trigger, second.mode, second.status, second.partitions_rebuilt) == (
@@ -108,7 +110,8 @@ def test_status_shows_runs_and_staleness(built):
     out = StringIO()
     call_command("build_summaries", "--status", stdout=out)
     text = out.getvalue()
-    assert "succeeded" in text and "incremental" in text
+    # the fixture's one run: manual, and full (both summaries were never built)
+    assert re.search(r"\bsucceeded\s+manual\s+full\s", text)
     # the data-quality section: the hand-made set has 36 findings in 15 of 37 checks, and
     # visit 52 names patient 1, who has no row: one more
     assert "raw data quality" in text and "37  findings in 15 of 37 checks" in text

@@ -1,4 +1,5 @@
 """Entry points: clear one-line errors instead of tracebacks."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from etl import db
 from etl.db.tables import raw
 
 from . import handmade
+from .factories import add, visit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +56,8 @@ def test_command_line_error_has_no_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("CommandError: the EMR database has no emr_location")
+    assert result.stderr.strip().startswith("CommandError: the SQLite database ")
+    assert re.search(r"is not migrated \(\d+ migrations to apply\): run `manage.py migrate`$", result.stderr.strip())
 
 
 def test_show_summaries_prints_the_hand_worked_totals(emr, capsys):
@@ -72,3 +75,33 @@ def test_show_summaries_prints_the_hand_worked_totals(emr, capsys):
     # location 102 holds every cost row; 999 only v16: 710.91 / 10 completed = 71.09
     assert "       102         10        24.8       710.91       71.09" in out
     assert "       999          1         0.0         0.00        0.00" in out
+
+
+def test_ledger_records_the_mode_each_run_had(emr, capsys):
+    from etl.models import BuildRun, SummaryState
+
+    handmade.load()
+    # Asked incremental, but neither summary was ever built: both rebuilt in full.
+    call_command("build_summaries")
+    # One visit changes: both summaries rebuild that one day.
+    add("emr_visit", visit(900, "2024-03-02"))
+    call_command("build_summaries")
+    # staff_summary must be rebuilt in full (as after a truncate), staff_cost_summary only
+    # rebuilds the changed day: a mixed run.
+    SummaryState.objects.filter(name="staff_summary").update(full_reason="a raw table was truncated")
+    add("emr_visit", visit(901, "2024-03-02"))
+    call_command("build_summaries")
+    runs = list(BuildRun.objects.order_by("id").values_list("mode", "full_rebuilds"))
+    assert [mode for mode, _ in runs] == ["full", "incremental", "mixed"]
+    assert runs[2][1] == "staff_summary: a raw table was truncated"
+    out = capsys.readouterr().out
+    # The second and third runs each rebuilt 1 day of staff_cost_summary.
+    assert "staff_cost_summary: 1 day to rebuild, 2024-03-02 .. 2024-03-02 (1 from changed visits and shifts)" in out
+    assert "claimed changes on 1 day from the change log" in out
+
+
+def test_counts_read_in_the_singular(emr, capsys):
+    handmade.load()
+    call_command("build_summaries", "--summary", "staff_summary")
+    # 6 hand-worked staff_summary rows (test_progress_output): one summary built.
+    assert "built 1 summary: 6 rows written, 0 replaced, in " in capsys.readouterr().out

@@ -162,8 +162,8 @@ def test_dry_run_changes_nothing(built):
     add("emr_visit", visit(102, "2024-03-02"))
     plans = plan()
     assert [p.describe() for p in plans] == [
-        "staff_summary: 1 days to rebuild, 2024-03-02 .. 2024-03-02 (1 from changed visits and shifts)",
-        "staff_cost_summary: 1 days to rebuild, 2024-03-02 .. 2024-03-02 (1 from changed visits and shifts)",
+        "staff_summary: 1 day to rebuild, 2024-03-02 .. 2024-03-02 (1 from changed visits and shifts)",
+        "staff_cost_summary: 1 day to rebuild, 2024-03-02 .. 2024-03-02 (1 from changed visits and shifts)",
     ]
     assert tables() == built
     assert PendingDay.objects.count() == 0

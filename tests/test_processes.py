@@ -22,7 +22,7 @@ def proc_db(tmp_path):
     env.pop("EMR_DATABASE_URL", None)
     database = ProcessDatabase(url, env)
     database.manage("migrate", "-v", "0")
-    database.manage("init_emr", "--drop")
+    database.manage("init_emr", "--drop", "--noinput")
     database.manage("generate_emr", "--visits", VISITS, "--days", "400", "--clinics", "10", "--seed", "3")
     yield database
     drop()

@@ -45,6 +45,6 @@ def test_init_emr_is_idempotent_and_drop_empties(emr, capsys):
     add("emr_role", {"id": 1, "parent_id": None, "name": "kept"})
     call_command("init_emr")
     assert db.fetch_scalar(select(func.count()).select_from(raw("emr_role"))) == 1
-    call_command("init_emr", "--drop")
+    call_command("init_emr", "--drop", "--noinput")
     assert db.fetch_scalar(select(func.count()).select_from(raw("emr_role"))) == 0
     assert "recreated empty" in capsys.readouterr().out

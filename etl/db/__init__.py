@@ -132,9 +132,43 @@ def execute_sql_script(statements: Sequence[str], using: str = DEFAULT_ALIAS) ->
 
 # --- the raw EMR database, when it is not Django's -------------------------------------
 
+class BadDatabaseUrl(ValueError):
+    """``EMR_DATABASE_URL`` is not a URL of a database this project can use."""
+
+
+# The URL schemes DATABASE_URL accepts (dj-database-url) for the two databases supported,
+# each mapped to the driver requirements.txt installs.
+_DRIVERS = {
+    "postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2", "pgsql": "postgresql+psycopg2",
+    "postgresql+psycopg2": "postgresql+psycopg2", "sqlite": "sqlite", "sqlite+pysqlite": "sqlite",
+}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The SQLAlchemy form of a database URL written as for ``DATABASE_URL``:
+    ``postgres://``, ``postgresql://`` (and ``postgresql+psycopg2://``) use psycopg2,
+    ``sqlite:///relative.db`` and ``sqlite:////absolute.db`` the standard library."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in _DRIVERS:
+        shown = f"scheme {scheme!r}" if scheme else "no scheme"
+        raise BadDatabaseUrl(
+            f"EMR_DATABASE_URL has {shown}: use postgres://user@host:5432/name or sqlite:///path/to/file.sqlite3"
+        )
+    try:
+        parsed = make_url(_DRIVERS[scheme] + url[len(scheme):])
+    except ArgumentError as exc:
+        raise BadDatabaseUrl(f"EMR_DATABASE_URL is not a database URL: {exc}") from None
+    return parsed.render_as_string(hide_password=False)
+
+
 def emr_url() -> str | None:
-    """``EMR_DATABASE_URL``, or None when the raw tables live in Django's database."""
-    return getattr(settings, "EMR_DATABASE_URL", None) or None
+    """``EMR_DATABASE_URL`` in SQLAlchemy's form, or None when the raw tables live in
+    Django's database."""
+    url = getattr(settings, "EMR_DATABASE_URL", None) or None
+    return sqlalchemy_url(url) if url else None
 
 
 @lru_cache(maxsize=4)
@@ -222,6 +256,12 @@ class EmrSession:
         """The driver's cursor inside this transaction, for bulk paths SQLAlchemy has no
         construct for (``copy_expert``, ``executemany`` of precompiled rows). Statements
         for it are compiled for :attr:`dialect`."""
+        with _blocking_driver():
+            with self._dbapi_cursor() as cursor:
+                yield cursor
+
+    @contextmanager
+    def _dbapi_cursor(self) -> Iterator[Any]:
         if self._conn is None:
             with connections[DEFAULT_ALIAS].cursor() as wrapper:
                 yield wrapper.cursor  # psycopg2's cursor; Django's SQLite cursor (format style)
@@ -231,6 +271,20 @@ class EmrSession:
             yield cursor
         finally:
             cursor.close()
+
+
+@contextmanager
+def _blocking_driver() -> Iterator[None]:
+    """Suspend psycopg2's wait callback, if a command installed one to make Ctrl-C cancel
+    statements (``etl.management.interrupts``): COPY refuses to run under it."""
+    from psycopg2.extensions import get_wait_callback, set_wait_callback
+
+    previous = get_wait_callback()
+    set_wait_callback(None)
+    try:
+        yield
+    finally:
+        set_wait_callback(previous)
 
 
 @contextmanager

@@ -83,3 +83,46 @@ def missing_raw_tables() -> list[str]:
 
         present = set(inspect(engine).get_table_names())
     return [name for name in (*RAW_TABLE_NAMES, CHANGE_LOG.name) if name not in present]
+
+
+def _present_columns(name: str) -> set[str]:
+    engine = db.emr_engine()
+    if engine is None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            return {column.name for column in connection.introspection.get_table_description(cursor, name)}
+    from sqlalchemy import inspect
+
+    return {column["name"] for column in inspect(engine).get_columns(name)}
+
+
+def missing_raw_columns(with_change_log: bool = True) -> list[str]:
+    """``table.column`` for every column of ``sql/emr_schema.sql`` (and of the change log)
+    that an existing raw table lacks. ``CREATE TABLE IF NOT EXISTS`` leaves such a table as
+    it is, so ``init_emr`` alone cannot repair it; the queries would fail on it later."""
+    missing = []
+    absent = set(missing_raw_tables())
+    tables = [raw(name) for name in RAW_TABLE_NAMES] + ([CHANGE_LOG] if with_change_log else [])
+    for table in tables:
+        if table.name in absent:
+            continue
+        present = _present_columns(table.name)
+        missing += [f"{table.name}.{column.name}" for column in table.columns if column.name not in present]
+    return missing
+
+
+def raw_schema_problem(hint: str = "and load the raw data", with_change_log: bool = True) -> str | None:
+    """One line saying what is wrong with the raw tables (and the change log), or None when
+    they are complete. ``hint`` ends the advice to run ``init_emr``."""
+    missing = [name for name in missing_raw_tables() if with_change_log or name != CHANGE_LOG.name]
+    if missing:
+        return f"the EMR database has no {', '.join(missing)}: run `manage.py init_emr` {hint}"
+    columns = missing_raw_columns(with_change_log)
+    if columns:
+        return (
+            f"the raw tables lack {', '.join(columns)} (declared in sql/emr_schema.sql): add "
+            f"{'them' if len(columns) > 1 else 'it'}, or recreate the raw tables empty with "
+            "`manage.py init_emr --drop` (every raw row is lost)"
+        )
+    return None

@@ -1,5 +1,8 @@
-"""The run ledger (``BuildRun``): written outside the build's transactions, so a failed
-or rolled-back build is still recorded."""
+"""The run ledger (``BuildRun``): written outside the build's transactions, so a failed,
+rolled-back or interrupted build is still recorded. A run is recorded with the mode it was
+asked for and finished with the mode it had: an incremental build that had to rebuild a
+summary in full (never built, definition changed, a truncated table) says ``full``, or
+``mixed`` when other summaries were rebuilt incrementally."""
 from __future__ import annotations
 
 import datetime as dt
@@ -31,6 +34,15 @@ def record_locked(trigger: str, mode: str, summaries: list[str], message: str) -
         started_at=moment, finished_at=moment, trigger=trigger, mode=mode, summaries=",".join(summaries),
         status=BuildRun.Status.LOCKED, error=message, duration_seconds=0, pid=os.getpid(),
     )
+
+
+def actual_mode(modes: list[str]) -> str | None:
+    """The mode of a run from the modes of the summaries it rebuilt (None: it rebuilt
+    nothing, and keeps the mode it was asked for)."""
+    if not modes:
+        return None
+    kinds = set(modes)
+    return kinds.pop() if len(kinds) == 1 else BuildRun.Mode.MIXED
 
 
 def finish(run: BuildRun, status: str, *, days: int = 0, deleted: int = 0, written: int = 0,

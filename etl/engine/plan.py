@@ -17,6 +17,7 @@ from etl.engine.changes import LoggedChanges
 from etl.dates import DateRange, merge_days
 from etl.engine.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
 from etl.summaries import Summary
+from etl.text import count
 
 # Past this many changed days a full rebuild (one pass, no per-day deletes) is cheaper.
 FULL_REBUILD_DAYS = 366
@@ -57,7 +58,7 @@ class SummaryPlan:
             return f"{self.summary.name}: up to date"
         why = ", ".join(f"{n} from {reason}" for reason, n in self.reasons if n)
         first, last = min(self.days), max(self.days)
-        return f"{self.summary.name}: {len(self.days)} days to rebuild, {first} .. {last} ({why})"
+        return f"{self.summary.name}: {count(len(self.days), 'day')} to rebuild, {first} .. {last} ({why})"
 
 
 def _full_reason(summary: Summary, definition: str, force_full: bool) -> str | None:

@@ -28,8 +28,9 @@ from etl.dates import DateRange
 from etl.engine.locks import BuildLocked, build_lock
 from etl.engine.plan import SummaryPlan, plan_summary
 from etl.engine.progress import Progress, quiet
-from etl.db.schema import missing_raw_tables
+from etl.db.schema import raw_schema_problem
 from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
+from etl.text import count
 
 STREAM_BATCH_ROWS = 5000
 
@@ -83,11 +84,9 @@ def _choose(names: Iterable[str] | None) -> list[Summary]:
 
 
 def check_ready() -> None:
-    missing = missing_raw_tables()
-    if missing:
-        raise BuildError(
-            f"the EMR database has no {', '.join(missing)}: run `manage.py init_emr` and load the raw data"
-        )
+    problem = raw_schema_problem()
+    if problem:
+        raise BuildError(problem)
 
 
 def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | None:
@@ -97,6 +96,9 @@ def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | 
     since, until = since or until, until or since
     if until < since:
         raise BuildError(f"--until {until} is before --since {since}")
+    if until >= dt.date.max:  # the range ends the day after --until, which must exist
+        last = dt.date.max - dt.timedelta(days=1)
+        raise BuildError(f"the backfill ends on {until}, past the last day it can reach ({last})")
     return DateRange(since, until + dt.timedelta(days=1))
 
 
@@ -216,7 +218,7 @@ def build_summaries(
             try:
                 claimed = changes.claim(list(SUMMARIES))
                 if not claimed.empty:
-                    progress(f"claimed changes on {len(claimed.days)} days from the change log")
+                    progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
                 for summary in summaries:
                     p = plan_summary(summary, force_full=full, backfill=backfill)
                     progress(p.describe())
@@ -224,12 +226,16 @@ def build_summaries(
                         continue
                     result = rebuild(p, progress)
                     progress(
-                        f"{summary.name}: {result.rows_written:,} rows written, {result.rows_deleted:,} replaced,"
-                        f" in {result.seconds:.2f} s"
+                        f"{summary.name}: {count(result.rows_written, 'row')} written,"
+                        f" {result.rows_deleted:,} replaced, in {result.seconds:.2f} s"
                     )
                     results.append(result)
             except GateFailed as exc:
                 ledger.finish(run, "gate_failed", error=str(exc), **_totals(results))
+                raise
+            except KeyboardInterrupt:
+                # Ctrl-C: the summary being rebuilt rolled back; say so now, not at the next build.
+                ledger.finish(run, "interrupted", error="interrupted (Ctrl-C)", **_totals(results))
                 raise
             except Exception as exc:
                 ledger.finish(run, "failed", error=str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc),
@@ -253,4 +259,5 @@ def _totals(results: list[SummaryResult]) -> dict:
     return {
         "days": sum(r.days for r in results), "deleted": sum(r.rows_deleted for r in results),
         "written": sum(r.rows_written for r in results), "full_rebuilds": fulls,
+        "mode": ledger.actual_mode([r.mode for r in results]),
     }

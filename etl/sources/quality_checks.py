@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, Table, case, exists, func, select
 from sqlalchemy.sql.selectable import CTE
 
 from etl.queries.hierarchy import top_ancestors
-from etl.queries.location_clinics import location_clinics
+from etl.queries.locations import location_clinics
 from etl.queries.staff_summary import COMPLETED, COUNTED_STATUSES
 from etl.queries.validity import (
     ends_before, hourly_cents, id_value, infinite, lasts_over_a_day, not_timestamp, out_of_day_range,

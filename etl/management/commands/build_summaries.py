@@ -1,30 +1,31 @@
 """``manage.py build_summaries``: bring the summary tables up to date with the raw tables."""
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from etl.engine.locks import BuildLocked
 from etl.engine.progress import LineProgress, quiet as no_progress
 from etl.engine.service import BuildError, GateFailed, build_sql, build_summaries, plan
+from etl.management.base import EXIT_USAGE, EtlCommand
+from etl.management.options import iso_day, seconds
 from etl.summaries import SUMMARIES
+from etl.text import count
 
 EXIT_GATE_FAILED = 3
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
+# What --status reads; any other option given with it belongs to a build and is refused.
+STATUS_OPTIONS = {"status", "verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color",
+                  "skip_checks"}
 
 
-def iso_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
-class Command(BaseCommand):
+class Command(EtlCommand):
     help = (
         "Bring the summary tables up to date with the raw emr_* tables: only the days that "
-        f"changed, unless --full. Exit status: 0 done, 1 error, {EXIT_GATE_FAILED} a publish gate "
-        f"failed (nothing replaced), {EXIT_LOCKED} another build is running."
+        f"changed, unless --full. Exit status: 0 done, 1 error, 2 wrong options, {EXIT_GATE_FAILED} a "
+        f"publish gate failed (nothing replaced), {EXIT_LOCKED} another build is running, 130 interrupted."
+    )
+    interrupted_message = (
+        "interrupted (Ctrl-C): the summary being rebuilt keeps its previous rows and its pending days;"
+        " the run is recorded as interrupted"
     )
 
     def add_arguments(self, parser):
@@ -33,17 +34,30 @@ class Command(BaseCommand):
             "--summary", action="append", dest="summaries", metavar="NAME", choices=list(SUMMARIES),
             help=f"build only this summary (repeatable): {', '.join(SUMMARIES)}",
         )
-        parser.add_argument("--since", type=iso_date, metavar="DATE", help="also rebuild the days from DATE (backfill)")
-        parser.add_argument("--until", type=iso_date, metavar="DATE", help="... up to and including DATE")
+        parser.add_argument("--since", type=iso_day, metavar="DATE", help="also rebuild the days from DATE (backfill)")
+        parser.add_argument("--until", type=iso_day, metavar="DATE", help="... up to and including DATE")
         parser.add_argument("--sql", action="store_true",
                             help="print the statements the build would run, every value inlined, and run nothing")
         parser.add_argument("--dry-run", action="store_true", help="list what would be rebuilt and why; change nothing")
         parser.add_argument("--status", action="store_true", help="print recent runs and how stale each summary is")
-        parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+        parser.add_argument("--wait", type=seconds, default=0, metavar="SECONDS",
                             help="wait this long for a running build to finish (default 0: exit at once)")
         parser.add_argument("--trigger", choices=["manual", "schedule", "backfill"],
                             help="recorded in the run ledger (default: manual, or backfill with --since/--until)")
         parser.add_argument("--quiet", action="store_true", help="print nothing but errors (for the scheduler)")
+
+    def preflight(self, options: dict) -> None:
+        if options.get("status"):
+            defaults = self.create_parser("manage.py", "build_summaries").parse_args([])
+            extra = sorted(name for name, value in options.items()
+                           if name not in STATUS_OPTIONS and hasattr(defaults, name)
+                           and value != getattr(defaults, name))
+            if extra:
+                given = ", ".join("--" + name.replace("_", "-").replace("summaries", "summary") for name in extra)
+                verb = "applies" if len(extra) == 1 else "apply"
+                raise CommandError(f"{given} {verb} to a build, not to --status (which only reports)",
+                                   returncode=EXIT_USAGE)
+        super().preflight(options)
 
     def handle(self, *args, **options):
         try:
@@ -78,6 +92,6 @@ class Command(BaseCommand):
                                  progress=progress)
         if not quiet:
             self.stdout.write(
-                f"built {len(report.results)} summaries: {report.rows_written:,} rows written,"
-                f" {report.rows_deleted:,} replaced, in {report.seconds:.2f} s (run {report.run_id})"
+                f"built {count(len(report.results), 'summary', 'summaries')}: {count(report.rows_written, 'row')}"
+                f" written, {report.rows_deleted:,} replaced, in {report.seconds:.2f} s (run {report.run_id})"
             )

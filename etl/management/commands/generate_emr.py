@@ -1,30 +1,20 @@
 """``manage.py generate_emr --visits N``: fill the raw emr_* tables with synthetic data."""
-import argparse
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 
+from etl.management.base import RAW_TABLES, EtlCommand
+from etl.management.options import whole_number as _whole_number
 from etl.sources.generate import GenerateError, generate_emr
 
 
-def _whole_number(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
-
-    return parse
-
-
-class Command(BaseCommand):
+class Command(EtlCommand):
     help = (
         "Replace the content of the raw emr_* tables with deterministic synthetic EMR data "
         "(dirt included); the tables must exist (manage.py init_emr)."
     )
+
+    needs = (RAW_TABLES,)  # writes the raw tables only
+    raw_tables_hint = "first"
 
     def add_arguments(self, parser):
         parser.add_argument("--visits", type=_whole_number(1), required=True, help="number of visits, exactly")

@@ -4,8 +4,10 @@ import csv
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from etl.management.base import RAW_TABLES, EtlCommand
+from etl.management.options import whole_number
 from etl.sources.synthea import SyntheaImportError, import_synthea
 from etl.sources.synthea.importer import BATCH_ROWS, PROGRESS_ROWS
 
@@ -28,8 +30,11 @@ def rejects_file(path: Path | None):
         yield lambda rejection: writer.writerow([rejection.file, rejection.line, rejection.reason])
 
 
-class Command(BaseCommand):
+class Command(EtlCommand):
     help = "Load a Synthea CSV export (encounters, organizations, providers, patients) into the raw emr_* tables."
+
+    needs = (RAW_TABLES,)  # writes the raw tables (and its id map) only
+    raw_tables_hint = "first"
 
     def add_arguments(self, parser):
         parser.add_argument("directory", type=Path, help="the folder of the export's CSV files")
@@ -38,8 +43,9 @@ class Command(BaseCommand):
             help="IANA time zone of the clinics: Synthea's UTC timestamps become wall-clock time there (default UTC)",
         )
         parser.add_argument("--rejects", type=Path, metavar="CSV", help="write every rejected row's file, line and reason here")
-        parser.add_argument("--batch-size", type=int, default=BATCH_ROWS, help=f"rows per write (default {BATCH_ROWS})")
-        parser.add_argument("--progress-every", type=int, default=PROGRESS_ROWS, metavar="ROWS",
+        parser.add_argument("--batch-size", type=whole_number(1), default=BATCH_ROWS,
+                            help=f"rows per write (default {BATCH_ROWS})")
+        parser.add_argument("--progress-every", type=whole_number(1), default=PROGRESS_ROWS, metavar="ROWS",
                             help=f"a progress line every ROWS rows of a file (default {PROGRESS_ROWS:,})")
 
     def handle(self, *args, directory, timezone, rejects, batch_size, progress_every, **options):

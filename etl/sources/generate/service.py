@@ -13,6 +13,7 @@ from etl.sources.generate import dimensions
 from etl.sources.generate.facts import FactGenerator
 from etl.sources.generate.spec import DEFAULT_END_DAY, GenerateError, GenerateSpec
 from etl.sources.generate.writers import raw_writer
+from etl.text import count
 
 Progress = Callable[[str], None]
 CHUNK_ROWS = 100_000
@@ -88,11 +89,11 @@ def generate_emr(
         for table in tables:
             writer.clear(table)
         writer.forget_imported_ids()
-        report(f"cleared {len(tables)} raw tables")
+        report(f"cleared {count(len(tables), 'raw table')}")
         for name, rows in emr_rows(spec, chunk_rows):
             writer.write(raw(name), rows)
             counts[name] += len(rows)
-            report(f"{name}: {counts[name]:,} rows written")
+            report(f"{name}: {count(counts[name], 'row')} written")
         writer.finish(tables)
     return GenerateReport(
         locations=counts["emr_location"], roles=counts["emr_role"], staff=counts["emr_staff"],
