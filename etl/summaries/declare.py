@@ -112,6 +112,11 @@ class Dimension:
         return self.column or self.name
 
 
+def _filtered(aggregate, when: Filter | None, cols: Columns) -> ColumnElement:
+    """``aggregate FILTER (WHERE when)``, or the aggregate itself without a condition."""
+    return aggregate.filter(when.clause(cols)) if when else aggregate
+
+
 @dataclass(frozen=True)
 class Count:
     """Rows (``count(*)``), only those matching ``when`` if given: a conditional count."""
@@ -123,37 +128,33 @@ class Count:
         return self.when.reads() if self.when else ()
 
     def aggregate(self, cols: Columns) -> ColumnElement:
-        counted = func.count()
-        return counted.filter(self.when.clause(cols)) if self.when else counted
+        return _filtered(func.count(), self.when, cols)
 
 
 @dataclass(frozen=True)
-class CountDistinct:
+class _OfColumn:
+    """An aggregate of the values of ``column`` among the rows matching ``when``."""
+
+    name: str
+    column: str
+    when: Filter | None = None
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.column, *(self.when.reads() if self.when else ()))
+
+
+@dataclass(frozen=True)
+class CountDistinct(_OfColumn):
     """Distinct non-NULL values of ``column``, among the rows matching ``when``."""
 
-    name: str
-    column: str
-    when: Filter | None = None
-
-    def reads(self) -> tuple[str, ...]:
-        return (self.column, *(self.when.reads() if self.when else ()))
-
     def aggregate(self, cols: Columns) -> ColumnElement:
-        counted = func.count(distinct(cols[self.column]))
-        return counted.filter(self.when.clause(cols)) if self.when else counted
+        return _filtered(func.count(distinct(cols[self.column])), self.when, cols)
 
 
 @dataclass(frozen=True)
-class Sum:
+class Sum(_OfColumn):
     """Sum of the integer ``column`` (seconds, cents, cent-seconds); 0, not NULL, when no
     row has a value. Exact: sums stay integers, rounding happens once in :class:`Rounded`."""
-
-    name: str
-    column: str
-    when: Filter | None = None
-
-    def reads(self) -> tuple[str, ...]:
-        return (self.column, *(self.when.reads() if self.when else ()))
 
     def aggregate(self, cols: Columns) -> ColumnElement:
         return self._summed(cols[self.column], cols)
@@ -165,8 +166,7 @@ class Sum:
         return self._summed(value // per, cols), self._summed(value % per, cols)
 
     def _summed(self, value: ColumnElement, cols: Columns) -> ColumnElement:
-        summed = func.sum(value)
-        return func.coalesce(summed.filter(self.when.clause(cols)) if self.when else summed, 0)
+        return func.coalesce(_filtered(func.sum(value), self.when, cols), 0)
 
 
 Aggregate = Count | CountDistinct | Sum
