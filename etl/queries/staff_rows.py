@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Sequence
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, Table, case, func, select
 from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
@@ -60,21 +60,28 @@ def visit_rows(window: Sequence[DateRange] | None) -> Select:
     )
 
 
+def shift_values(shift: Table, staff: CTE) -> list[ColumnElement]:
+    """A shift's ``staff_id``, ``seconds`` (whole seconds of a valid duration, else NULL: an
+    invalid shift) and ``cost_cent_seconds`` (``seconds`` × the member's hourly cost in
+    cents; a NULL, negative, unreadable or missing cost counts 0), ``staff`` outer-joined."""
+    seconds = duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)
+    return [
+        id_value(shift.c.staff_id).label("staff_id"),
+        seconds.label("seconds"),
+        (seconds * func.coalesce(staff.c.hourly_cost_cents, 0)).label("cost_cent_seconds"),
+    ]
+
+
 def shift_rows(window: Sequence[DateRange] | None) -> Select:
     """One row per shift with a day: ``day``, ``location_id``, ``role_group_id`` (NULL when
-    the staff row is missing), ``staff_id``, ``seconds`` (whole seconds of a valid
-    duration, else NULL: an invalid shift) and ``cost_cent_seconds`` (``seconds`` × the
-    member's hourly cost in cents; a NULL, negative, unreadable or missing cost counts 0)."""
+    the staff row is missing), and :func:`shift_values`."""
     shift, staff = raw("emr_shift"), staff_of_roles()
-    seconds = duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)
     return (
         select(
             date_part(shift.c.start_at).label("day"),  # the WHERE admits rows with a day only
             id_value(shift.c.location_id).label("location_id"),
             staff.c.role_group_id,
-            id_value(shift.c.staff_id).label("staff_id"),
-            seconds.label("seconds"),
-            (seconds * func.coalesce(staff.c.hourly_cost_cents, 0)).label("cost_cent_seconds"),
+            *shift_values(shift, staff),
         )
         .select_from(shift)
         .outerjoin(staff, staff.c.staff_id == id_value(shift.c.staff_id))

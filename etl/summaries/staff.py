@@ -21,11 +21,15 @@ from etl.summaries.gates import Reconciliation
 IS_COMPLETED = Equals("status", COMPLETED)
 
 
-def _total(column: str):
+def total(column: str):
+    """A gate's total of the rebuilt rows: the sum of ``column``."""
     return lambda table: func.sum(table.c[column])
 
 
-COMPLETED_VISITS_GATE = Reconciliation("completed visits", _total("nr_visits"), "completed visits")
+ROSTERED_HOURS = Rounded("rostered_hours", "rostered_seconds", per=3600, decimals=4)
+# Cent-seconds / 360,000 = money; a group's sum can pass 2**63: split.
+STAFF_COST = Rounded("staff_cost", "cost_cent_seconds", per=360_000, decimals=2, split=True)
+COMPLETED_VISITS_GATE = Reconciliation("completed visits", total("nr_visits"), "completed visits")
 
 STAFF_SUMMARY = Declaration(
     name="staff_summary",
@@ -51,8 +55,8 @@ STAFF_SUMMARY = Declaration(
     formats=FORMATS["staff_summary"],
     gates=(
         COMPLETED_VISITS_GATE,
-        Reconciliation("cancelled visits", _total("nr_cancelled"), "cancelled visits"),
-        Reconciliation("no-show visits", _total("nr_no_show"), "no-show visits"),
+        Reconciliation("cancelled visits", total("nr_cancelled"), "cancelled visits"),
+        Reconciliation("no-show visits", total("nr_no_show"), "no-show visits"),
     ),
 )
 
@@ -79,9 +83,8 @@ STAFF_COST_SUMMARY = Declaration(
         ),
     ),
     derived=(
-        Rounded("rostered_hours", "rostered_seconds", per=3600, decimals=4),
-        # Cent-seconds / 360,000 = money; a group's sum can pass 2**63: split.
-        Rounded("staff_cost", "cost_cent_seconds", per=360_000, decimals=2, split=True),
+        ROSTERED_HOURS,
+        STAFF_COST,
         Ratio("patients_per_hour", "nr_patients", "rostered_hours", decimals=4),
         Ratio("cost_per_patient", "staff_cost", "nr_patients", decimals=4),
     ),
@@ -89,6 +92,6 @@ STAFF_COST_SUMMARY = Declaration(
     gates=(
         COMPLETED_VISITS_GATE,
         # Each row's hours are rounded to 4 decimals: allow that per row.
-        Reconciliation("rostered hours", _total("rostered_hours"), "rostered hours", Decimal("0.0001")),
+        Reconciliation("rostered hours", total("rostered_hours"), "rostered hours", Decimal("0.0001")),
     ),
 )
