@@ -21,7 +21,7 @@ def pg_db(tmp_path):
     env.pop("EMR_DATABASE_URL", None)
     database = ProcessDatabase(url, env)
     database.manage("migrate", "-v", "0")
-    database.manage("init_emr", "--drop")
+    database.manage("init_emr", "--drop", "--noinput")
     database.manage("generate_emr", "--visits", "2000", "--days", "30", "--clinics", "2", "--seed", "3")
     database.manage("build_summaries", "--quiet")
     yield database
