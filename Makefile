@@ -12,7 +12,7 @@ TEST_POSTGRES_URL ?=
 REQUIRE_REDIS ?= 0
 export REQUIRE_REDIS
 
-.PHONY: help install demo test test-sqlite test-postgres bench clean
+.PHONY: help install demo test test-sqlite test-postgres bench worker beat health clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -57,6 +57,16 @@ BENCH_ARGS ?=
 bench: install ## benchmarks on PostgreSQL vs hand-written SQL and the ORM (SIZE=100k|1m|10m, BENCH_ARGS=...); not in make test
 	scripts/ensure_postgres.sh emr_bench
 	$(PY) -m bench.run --size $(SIZE) $(BENCH_ARGS)
+
+WORKER_ARGS ?= --concurrency 2
+worker: install ## run a Celery worker in the foreground (WORKER_ARGS=...; docs/operations.md)
+	$(VENV)/bin/celery -A project worker --loglevel INFO $(WORKER_ARGS)
+
+beat: install ## run Celery beat in the foreground: exactly ONE per deployment (docs/operations.md)
+	$(VENV)/bin/celery -A project beat --loglevel INFO
+
+health: install ## exit 0 when every worker answers a ping within 10 s
+	$(VENV)/bin/celery -A project inspect ping --timeout 10
 
 clean: ## remove the venv, the demo database and caches
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3.build-lock .pytest_cache

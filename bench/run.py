@@ -20,10 +20,11 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 
 from psycopg2 import sql
 
-from . import orm, reference
+from . import orm, reference, reference_scores
 from .harness import BenchFailure, Context, Entry, Measurement, connect, reported, run_entries
 from .report import report
 
@@ -64,7 +65,8 @@ def full(ctx: Context) -> Measurement:
     """``build_summaries --full``: wall time, the build's own time and each summary's."""
     m = ctx.build("--full")
     m.details["summaries"] = {
-        s: reported(m, rf"^{s}: [\d,]+ rows written, .* in ([\d.]+) s$") for s in reference.COLUMNS
+        s: reported(m, rf"^{s}: [\d,]+ rows written, .* in ([\d.]+) s$")
+        for s in (*reference.COLUMNS, "region_month_patients", *reference_scores.COLUMNS)
     }
     return m
 
@@ -78,6 +80,14 @@ def hand_written(ctx: Context) -> Measurement:
             diff = reference.compare(cur, ref.summary, ref.summary, ref.table)
             if diff:
                 raise BenchFailure(f"the reference SQL differs from the project's {ref.summary}:\n{diff}")
+        reference_scores.create_tables(cur)
+        for summary, statement in reference_scores.STATEMENTS:
+            started = time.perf_counter()
+            cur.execute(statement)
+            per_summary[summary] = time.perf_counter() - started
+            differ = reference_scores.differences(cur, summary, summary, f"bench_ref_{summary}")
+            if differ:
+                raise BenchFailure(f"the reference SQL differs from the project's {summary} on {differ:,} rows")
     seconds = sum(per_summary.values())
     return Measurement(seconds, seconds, check="identical", details={"summaries": per_summary})
 
@@ -87,9 +97,13 @@ def verify(ctx: Context, what: str) -> str:
     with ctx.cursor() as cur:
         for s in reference.COLUMNS:
             reference.snapshot(cur, s, f"bench_incr_{s}")
+        for s in reference_scores.COLUMNS:
+            reference_scores.snapshot(cur, s, f"bench_incr_{s}")
     ctx.build("--full", "--quiet")
     with ctx.cursor() as cur:
         diffs = [d for s in reference.COLUMNS if (d := reference.compare(cur, s, s, f"bench_incr_{s}"))]
+        diffs += [f"{s}: {n:,} rows differ" for s in reference_scores.COLUMNS
+                  if (n := reference_scores.differences(cur, s, s, f"bench_incr_{s}"))]
     if diffs:
         ctx.failures.append(f"{what}: the incremental build differs from a full build:\n" + "\n".join(diffs))
         return "MISMATCH"

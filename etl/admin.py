@@ -2,7 +2,8 @@
 from django.contrib import admin
 
 from etl.models import (
-    BuildRun, ClinicDay, ClinicScore, RegionMonth, StaffCostSummary, StaffSummary, SummaryState,
+    BuildRun, ClinicDay, ClinicScore, FanoutBatch, FanoutRun, QualityCount, RegionMonth, StaffCostSummary,
+    StaffSummary, SummaryState,
 )
 
 
@@ -20,7 +21,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(BuildRun)
 class BuildRunAdmin(ReadOnlyAdmin):
     list_display = ("id", "started_at", "status", "trigger", "mode", "summaries", "partitions_rebuilt",
-                    "rows_deleted", "rows_written", "duration_seconds")
+                    "rows_deleted", "rows_written", "duration_seconds", "noop_runs")
     list_filter = ("status", "trigger", "mode")
     search_fields = ("error", "summaries")
 
@@ -65,3 +66,23 @@ class RegionMonthAdmin(ReadOnlyAdmin):
     list_display = ("month", "region_id", "nr_clinics", "nr_visits", "nr_patients", "rostered_hours", "staff_cost",
                     "visits_per_hour", "cost_per_patient", "outlier_days", "visits_change")
     date_hierarchy = "month"
+
+
+@admin.register(QualityCount)
+class QualityCountAdmin(ReadOnlyAdmin):
+    list_display = ("taken_at", "check_name", "table", "findings", "previous_findings", "change")
+    list_filter = ("check_name", "table")
+    date_hierarchy = "taken_at"
+
+
+@admin.register(FanoutRun)
+class FanoutRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "started_at", "finished_at", "status", "summaries", "full", "since", "until",
+                    "batches_total", "error")
+    list_filter = ("status",)
+
+
+@admin.register(FanoutBatch)
+class FanoutBatchAdmin(ReadOnlyAdmin):
+    list_display = ("run", "number", "start", "end", "status", "worker", "rows_written", "finished_at", "error")
+    list_filter = ("status", "worker")

@@ -1,37 +1,82 @@
-"""Small value objects for the days a build covers."""
+"""Small value objects for the days a build covers.
+
+A day is a calendar date from 0001-01-01 to 9999-12-31 (CONTRACT section 1). Every one of
+them works, the last included: the day after 9999-12-31 does not exist in Python (nor as
+SQLite date text), so a range that reaches it has an *open* end (``end`` None) instead of
+an exclusive end date that would overflow.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
+
+FIRST_DAY = dt.date.min  # 0001-01-01
+LAST_DAY = dt.date.max   # 9999-12-31
+
+
+def day_after(day: dt.date) -> dt.date | None:
+    """The next day, or None after the last day there is."""
+    return None if day == LAST_DAY else day + dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, order=True)
 class DateRange:
-    """Days ``start`` (inclusive) to ``end`` (exclusive)."""
+    """Days ``start`` (inclusive) to ``end`` (exclusive); ``end`` None: up to and including
+    9999-12-31, the last day."""
 
     start: dt.date
-    end: dt.date
+    end: dt.date | None
 
     def __post_init__(self) -> None:
-        if self.end <= self.start:
+        if self.end is not None and self.end <= self.start:
             raise ValueError(f"empty date range {self.start} .. {self.end}")
 
     @classmethod
     def day(cls, day: dt.date) -> "DateRange":
-        return cls(day, day + dt.timedelta(days=1))
+        return cls(day, day_after(day))
+
+    @classmethod
+    def inclusive(cls, first: dt.date, last: dt.date) -> "DateRange":
+        """The days ``first`` to ``last``, both included."""
+        return cls(first, day_after(last))
+
+    @property
+    def last(self) -> dt.date:
+        """The last day of the range (inclusive): compare ``day <= last``, which never overflows."""
+        return LAST_DAY if self.end is None else self.end - dt.timedelta(days=1)
 
     @property
     def start_at(self) -> dt.datetime:
         return dt.datetime.combine(self.start, dt.time())
 
     @property
-    def end_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.end, dt.time())
+    def end_at(self) -> dt.datetime | None:
+        """The first moment after the range, or None when the range ends with the last day."""
+        return None if self.end is None else dt.datetime.combine(self.end, dt.time())
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days
+        return (self.last - self.start).days + 1
+
+    def each_day(self) -> Iterator[dt.date]:
+        for offset in range(self.days):
+            yield self.start + dt.timedelta(days=offset)
+
+    def split(self, max_days: int) -> list["DateRange"]:
+        """Consecutive ranges of at most ``max_days`` days that cover this one."""
+        pieces, start = [], self.start
+        while True:
+            if (LAST_DAY - start).days < max_days:
+                end = self.end
+            else:
+                end = start + dt.timedelta(days=max_days)
+                if self.end is not None and self.end < end:
+                    end = self.end
+            pieces.append(DateRange(start, end))
+            if end is None or end == self.end:
+                return pieces
+            start = end
 
 
 def merge_days(days: Iterable[dt.date]) -> list[DateRange]:
@@ -39,7 +84,7 @@ def merge_days(days: Iterable[dt.date]) -> list[DateRange]:
     ranges: list[DateRange] = []
     for day in sorted(set(days)):
         if ranges and ranges[-1].end == day:
-            ranges[-1] = DateRange(ranges[-1].start, day + dt.timedelta(days=1))
+            ranges[-1] = DateRange(ranges[-1].start, day_after(day))
         else:
             ranges.append(DateRange.day(day))
     return ranges

@@ -172,6 +172,27 @@ class RegionMonth(models.Model):
         return f"{self.month:%Y-%m} region {self.region_id}"
 
 
+class RegionMonthPatients(models.Model):
+    """Helper of region_month: distinct patients of a month's completed visits at a
+    region's clinics. Read from the raw visits (on the EMR side when that is another
+    database), so that region_month itself reads only summary tables."""
+
+    month = models.DateField(help_text="the first day of the month")
+    region_id = models.BigIntegerField(null=True)
+    nr_patients = models.IntegerField(help_text="distinct patients of completed visits")
+
+    class Meta:
+        db_table = "region_month_patients"
+        ordering = ["month", "region_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "region_id"], name="region_month_patients_grain",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} region {self.region_id}"
+
+
 # --- build state: what each summary was built from, and the run ledger -----------------
 
 class SummaryState(models.Model):
@@ -182,6 +203,10 @@ class SummaryState(models.Model):
     built_at = models.DateTimeField()
     full_built_at = models.DateTimeField()
     full_reason = models.CharField(max_length=200, blank=True, help_text="set when the next build must be full")
+    raw_identity = models.CharField(
+        max_length=500, blank=True, default="",
+        help_text="identity of the captured raw tables it was built from (JSON); another one means they were replaced",
+    )
 
     class Meta:
         db_table = "etl_summary_state"
@@ -201,6 +226,21 @@ class PendingDay(models.Model):
     class Meta:
         db_table = "etl_pending_day"
         constraints = [models.UniqueConstraint(fields=["summary", "day"], name="etl_pending_day_unique")]
+
+
+class DayFingerprint(models.Model):
+    """Per summary and day, a digest of the raw rows the day was built from (row count, sum
+    of ids, sum of updated_at per raw table the summary reads), recorded in the transaction
+    that built the day. ``build_summaries --verify`` recomputes them and rebuilds the days
+    whose raw rows changed without a logged change."""
+
+    summary = models.CharField(max_length=100)
+    day = models.DateField()
+    fingerprint = models.CharField(max_length=40)
+
+    class Meta:
+        db_table = "etl_day_fingerprint"
+        constraints = [models.UniqueConstraint(fields=["summary", "day"], name="etl_day_fingerprint_unique")]
 
 
 class BuiltStaffGroup(models.Model):
@@ -254,6 +294,10 @@ class BuildRun(models.Model):
     duration_seconds = models.FloatField(null=True)
     error = models.TextField(blank=True)
     pid = models.IntegerField(null=True)
+    noop_runs = models.IntegerField(
+        default=0, help_text="runs that found nothing to do, counted on this one row: the first started at "
+        "started_at, the last finished at finished_at (0: this run did something)",
+    )
 
     class Meta:
         db_table = "etl_build_run"
@@ -261,3 +305,102 @@ class BuildRun(models.Model):
 
     def __str__(self) -> str:
         return f"build {self.pk} {self.status} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class QualityCount(models.Model):
+    """The data-quality report of the raw tables (``check_emr``), kept: one row per check
+    each time it is recorded (nightly, by beat), so counts can be compared night to night."""
+
+    taken_at = models.DateTimeField(help_text="when the report was taken (UTC)")
+    check_name = models.CharField(max_length=100)
+    table = models.CharField(max_length=100, help_text="the raw table the check reads")
+    findings = models.BigIntegerField(help_text="rows flagged by the check")
+    previous_findings = models.BigIntegerField(null=True, help_text="the same check in the report before")
+
+    class Meta:
+        db_table = "etl_quality_count"
+        ordering = ["-taken_at", "check_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["taken_at", "check_name"], name="etl_quality_count_unique"),
+        ]
+        indexes = [models.Index(fields=["check_name", "taken_at"], name="etl_quality_count_check")]
+
+    @property
+    def change(self) -> int | None:
+        """Findings since the report before (None for a check's first report)."""
+        return None if self.previous_findings is None else self.findings - self.previous_findings
+
+    def __str__(self) -> str:
+        return f"{self.check_name} at {self.taken_at:%Y-%m-%d %H:%M}: {self.findings}"
+
+
+class FanoutRun(models.Model):
+    """A build fanned out across workers (``build_summaries --fan-out``, PostgreSQL only):
+    batches of days are built into run-scoped staging tables by a Celery chord, and one
+    publish step replaces the live rows when every batch succeeded. While a run is open,
+    other builds refuse to start (they would race the publish)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        PUBLISHED = "published"
+        FAILED = "failed", "failed: nothing published, staging dropped"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    summaries = models.CharField(max_length=500)
+    full = models.BooleanField(help_text="every day (else the since .. until backfill)")
+    since = models.DateField(null=True)
+    until = models.DateField(null=True, help_text="inclusive")
+    batches_total = models.IntegerField()
+    build_run = models.ForeignKey(BuildRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    definitions = models.JSONField(default=dict, help_text="summary -> definition hash at the start")
+    staff = models.JSONField(default=dict, help_text="staff id -> [role group, group name, cost cents] at the start")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "etl_fanout_run"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"fan-out {self.pk} {self.status}"
+
+
+class FanoutBatch(models.Model):
+    """One batch of days of a fan-out run, built by one worker into the staging tables."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        FAILED = "failed"
+
+    run = models.ForeignKey(FanoutRun, on_delete=models.CASCADE, related_name="batches")
+    number = models.IntegerField()
+    start = models.DateField()
+    end = models.DateField(help_text="exclusive")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    worker = models.CharField(max_length=200, blank=True)
+    rows_written = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "etl_fanout_batch"
+        ordering = ["run", "number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="etl_fanout_batch_unique")]
+
+
+class BuiltLocation(models.Model):
+    """Per summary, each location's clinic and region as last built. Compared with the
+    raw emr_location tree at the next build: a difference (a department moved to another
+    clinic, a clinic to another region, a kind changed) changed history, and the days of
+    the location's visits and shifts are rebuilt."""
+
+    summary = models.CharField(max_length=100)
+    location_id = models.BigIntegerField()
+    clinic_id = models.BigIntegerField()
+    region_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        db_table = "etl_built_location"
+        constraints = [models.UniqueConstraint(fields=["summary", "location_id"], name="etl_built_location_unique")]

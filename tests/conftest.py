@@ -1,5 +1,6 @@
 """Shared fixtures. The suite runs against whatever DATABASE_URL names (SQLite by default;
 ``make test`` runs it on SQLite and again on PostgreSQL)."""
+import datetime as dt
 import os
 import uuid
 from urllib.parse import urlparse
@@ -7,8 +8,12 @@ from urllib.parse import urlparse
 import psycopg2
 import pytest
 
+from django.db import connection
+
 from etl import db as etl_db
 from etl.db.schema import init_emr
+
+from .processes import ProcessDatabase, make_database, redis_or_skip
 
 
 @pytest.fixture
@@ -36,3 +41,27 @@ def postgres_emr_url():
     etl_db._engine(url).dispose()
     admin.cursor().execute(f'DROP DATABASE "{name}"')
     admin.close()
+
+
+@pytest.fixture
+def sched_db(tmp_path):
+    """For real Celery processes: a database of its own (SQLite, or PostgreSQL in its pass)
+    with generated raw data, and an environment with a queue of its own, so beat and
+    workers of different tests never share messages."""
+    redis_or_skip()
+    url, drop = make_database(tmp_path, connection.vendor)
+    # Crontab entries at an hour far from now, so only the interval build fires in a test.
+    far_hour = str((dt.datetime.now(dt.timezone.utc).hour + 12) % 24)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", "CELERY_TASK_DEFAULT_QUEUE": queue,
+           "ETL_NIGHTLY_HOUR": far_hour, "ETL_QUALITY_HOUR": far_hour,
+           "CELERY_BEAT_SCHEDULE_FILENAME": str(tmp_path / "beat-schedule")}
+    env.pop("EMR_DATABASE_URL", None)
+    database = ProcessDatabase(url, env)
+    database.queue = queue
+    database.logs = tmp_path
+    database.manage("migrate", "-v", "0")
+    database.manage("init_emr", "--drop")
+    database.manage("generate_emr", "--visits", "4000", "--days", "40", "--clinics", "3", "--seed", "5")
+    yield database
+    drop()

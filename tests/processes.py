@@ -71,6 +71,17 @@ def wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 120) 
     raise AssertionError(f"no {needle!r} within {timeout} s")
 
 
+def process_database(tmp_path: Path, vendor: str) -> tuple[ProcessDatabase, callable]:
+    """(database, drop): an empty database of the given vendor, and the environment of the
+    processes that use it (Django's database only: no EMR_DATABASE_URL)."""
+    if vendor == "postgresql" and not os.environ.get("TEST_POSTGRES_URL"):
+        raise AssertionError("the PostgreSQL pass needs TEST_POSTGRES_URL (make test sets it)")
+    url, drop = make_database(tmp_path, vendor)
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env.pop("EMR_DATABASE_URL", None)
+    return ProcessDatabase(url, env), drop
+
+
 def make_database(tmp_path: Path, vendor: str) -> tuple[str, callable]:
     """(url, drop) for an empty database of the given vendor."""
     if vendor == "sqlite":
@@ -87,3 +98,53 @@ def make_database(tmp_path: Path, vendor: str) -> tuple[str, callable]:
         admin.close()
 
     return server._replace(path=f"/{name}").geturl(), drop
+
+
+def redis_or_skip() -> None:
+    """Redis must answer for the Celery tests: skip without it, fail when CI requires it."""
+    import pytest
+    import redis
+
+    try:
+        redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+                             socket_connect_timeout=2).ping()
+    except redis.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("Redis is required (REQUIRE_REDIS=1) but does not answer")
+        pytest.skip("Redis does not answer: the Celery process tests need it")
+
+
+def celery(env: dict, *args: str, log: Path | None = None) -> subprocess.Popen:
+    """A real ``celery -A project ...`` process (worker, beat) in its own process group, so
+    a test can kill it whole; its output goes to ``log`` (read it when a test fails)."""
+    out = open(log, "w") if log else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "project", *args], cwd=ROOT, env=env,
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """End a process started by :func:`celery` and all its children."""
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # pool children left behind, if any
+    except ProcessLookupError:
+        pass
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.2):
+    """Poll ``condition()`` until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"not within {timeout} s: {what}")

@@ -89,13 +89,18 @@ def test_ledger_records_each_run(built):
     first, second = BuildRun.objects.order_by("id")
     # Asked incremental, but both summaries were never built: the run was a full one.
     assert (first.mode, first.status, first.rows_written, first.full_rebuilds) == (
-        "full", "succeeded", 11, "staff_summary: never built; staff_cost_summary: never built")
-    # full rebuilds count the days written: 2 (staff_summary) + 3 (staff_cost_summary)
-    assert first.partitions_rebuilt == 5
+        "full", "succeeded", 19, "staff_summary: never built; staff_cost_summary: never built; "
+        "clinic_day: never built; region_month_patients: never built; clinic_score: never built; "
+        "region_month: never built")
+    # full rebuilds count the days written: 2 (staff_summary) + 3 (staff_cost_summary) +
+    # 3 (clinic_day) + 3 (clinic_score) + 1 month each (region_month_patients, region_month)
+    assert first.partitions_rebuilt == 13
     assert (second.trigger, second.mode, second.status, second.partitions_rebuilt) == (
-        "schedule", "incremental", "succeeded", 2)
-    # 2024-03-02 had 2 staff_summary rows (now 3) and 1 staff_cost_summary row (now 2)
-    assert (second.rows_deleted, second.rows_written) == (3, 5)
+        "schedule", "incremental", "succeeded", 2 + 1 + 29 + 61 + 61)
+    # (section 4: 03-02 reaches clinic_score on 03-02 .. 03-30, and March and April)
+    # 2024-03-02 had 2 staff_summary rows (now 3) and 1 staff_cost_summary row (now 2);
+    # clinic_day 1 (replaced), clinic_score 2 (03-02, 03-03), region_month(_patients) 1 each
+    assert (second.rows_deleted, second.rows_written) == (3 + 1 + 2 + 1 + 1, 5 + 1 + 2 + 1 + 1)
     assert second.duration_seconds >= 0 and second.finished_at >= second.started_at
 
 
@@ -135,5 +140,5 @@ def test_incremental_sql_inlines_the_days(built):
     call_command("build_summaries", "--sql", stdout=out)
     script = out.getvalue()
     assert "2024-03-02 00:00:00" in script and "2024-03-03 00:00:00" in script
-    assert script.count("INSERT INTO") == 2
+    assert script.count("INSERT INTO") == 6  # one per summary
 

@@ -46,7 +46,7 @@ def test_progress_output(emr, capsys):
     assert "claimed changes on 3 days from the change log" in out
     assert "staff_summary: full rebuild (--full)" in out
     assert "staff_summary: 6 rows written, 0 replaced, in " in out
-    assert "built 2 summaries: 11 rows written, 0 replaced, in " in out
+    assert "built 6 summaries: 19 rows written, 0 replaced, in " in out
 
 
 def test_command_line_error_has_no_traceback(tmp_path):

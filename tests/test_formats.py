@@ -5,7 +5,7 @@ from django.apps import apps
 
 from etl.summaries.formats import FORMATS, column_format, count_revealing_columns, small_count_columns
 
-MODELS = ("StaffSummary", "StaffCostSummary", "ClinicDay", "ClinicScore", "RegionMonth")
+MODELS = ("StaffSummary", "StaffCostSummary", "ClinicDay", "ClinicScore", "RegionMonth", "RegionMonthPatients")
 
 
 def test_every_model_column_has_exactly_one_format():

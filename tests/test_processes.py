@@ -7,20 +7,14 @@ import pytest
 import redis
 from django.db import connection
 
-from .processes import ProcessDatabase, make_database, wait_for_line
+from .processes import ProcessDatabase, process_database, wait_for_line
 
 VISITS = "150000"
 
 
 @pytest.fixture
 def proc_db(tmp_path):
-    vendor = connection.vendor
-    if vendor == "postgresql" and not os.environ.get("TEST_POSTGRES_URL"):
-        pytest.fail("the PostgreSQL pass needs TEST_POSTGRES_URL (make test sets it)")
-    url, drop = make_database(tmp_path, vendor)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    env.pop("EMR_DATABASE_URL", None)
-    database = ProcessDatabase(url, env)
+    database, drop = process_database(tmp_path, connection.vendor)
     database.manage("migrate", "-v", "0")
     database.manage("init_emr", "--drop", "--noinput")
     database.manage("generate_emr", "--visits", VISITS, "--days", "400", "--clinics", "10", "--seed", "3")

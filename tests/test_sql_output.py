@@ -71,3 +71,98 @@ def test_printed_window_build_inlines_dates_and_matches(loaded):
     StaffSummary.objects.filter(day=dt.date(2024, 3, 2)).update(nr_visits=99)
     run_script(script)
     assert both_tables() == built
+
+
+CLINIC_TABLES = {
+    "clinic_day": "day, clinic_id", "clinic_score": "day, clinic_id",
+    "region_month_patients": "month, region_id IS NULL, region_id", "region_month": "month, region_id IS NULL, region_id",
+}
+
+
+def clinic_tables(cursor) -> dict[str, list[tuple]]:
+    """Every row of the clinic-score tables (without ids), read with plain SQL."""
+    out = {}
+    for table, order in CLINIC_TABLES.items():
+        cursor.execute(f"SELECT * FROM {table} ORDER BY {order}")
+        names = [c[0] for c in cursor.description]
+        out[table] = [tuple(_plain(v) for n, v in zip(names, row) if n != "id") for row in cursor.fetchall()]
+    return out
+
+
+def _plain(value):
+    """One spelling per value, whichever driver converted it: dates as text, decimals as
+    floats (compared with a tolerance), booleans as 0 or 1."""
+    import datetime as dt
+    from decimal import Decimal
+
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def same_tables(printed, built) -> bool:
+    from .clinic_handmade import same
+
+    return printed.keys() == built.keys() and all(
+        len(printed[t]) == len(built[t]) and all(same(a, b) for a, b in zip(printed[t], built[t]))
+        for t in built
+    )
+
+
+def run_in_sqlite3_shell(script: str, tmp_path) -> dict[str, list[tuple]]:
+    """Copy the test database to a file, empty the clinic tables there, run the script
+    with the ``sqlite3`` command-line shell, and read the tables back."""
+    import sqlite3
+
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    copy = sqlite3.connect(path)
+    connection.connection.backup(copy)
+    for table in CLINIC_TABLES:
+        copy.execute(f"DELETE FROM {table}")
+    copy.commit()
+    copy.close()
+    subprocess.run(["sqlite3", "-bail", str(path)], input=script, text=True, check=True, capture_output=True)
+    copy = sqlite3.connect(path)
+    try:
+        return clinic_tables(copy.cursor())
+    finally:
+        copy.close()
+
+
+@pytest.fixture
+def clinics_loaded(transactional_db):
+    from . import clinic_handmade
+
+    init_emr(drop=True)
+    clinic_handmade.load()
+    yield
+    init_emr(drop=True)
+
+
+def test_printed_clinic_score_build_gives_the_same_tables(clinics_loaded, tmp_path):
+    """The --sql script of a full build, run by psql or by the sqlite3 shell, builds the
+    same clinic-score tables as build_summaries (window functions, sqrt and all)."""
+    build_summaries()
+    with connection.cursor() as cursor:
+        built = clinic_tables(cursor)
+    assert len(built["clinic_score"]) == len(built["clinic_day"]) > 50
+    out = StringIO()
+    call_command("build_summaries", "--full", "--sql", stdout=out)
+    script = out.getvalue()
+    if connection.vendor == "sqlite":
+        if not shutil.which("sqlite3"):
+            pytest.skip("no sqlite3 shell")
+        printed = run_in_sqlite3_shell(script, tmp_path)
+    else:
+        with connection.cursor() as cursor:
+            for table in CLINIC_TABLES:
+                cursor.execute(f"DELETE FROM {table}")
+        run_script(script)
+        with connection.cursor() as cursor:
+            printed = clinic_tables(cursor)
+    assert same_tables(printed, built)

@@ -19,10 +19,13 @@ Connection story (design "compile, then run on Django's cursor"):
   engine of its own (``pool_pre_ping``, ``pool_recycle``), created on first use and kept
   per URL; see :func:`emr_engine`. :func:`emr_session` gives loaders one transaction on the
   raw tables wherever they live, with the driver's cursor for bulk paths such as COPY.
+  :func:`emr_snapshot` makes every read of the raw tables inside a block (the streamed
+  summary rows, the gates' raw totals, the fingerprints) see one snapshot of them.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
@@ -171,9 +174,18 @@ def emr_url() -> str | None:
     return sqlalchemy_url(url) if url else None
 
 
+# Seconds a SQLite EMR database waits for another writer's lock before "database is locked".
+SQLITE_BUSY_SECONDS = 20
+
+
 @lru_cache(maxsize=4)
 def _engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, future=True)
+    connect_args = {"timeout": SQLITE_BUSY_SECONDS} if url.startswith("sqlite") else {}
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, future=True, connect_args=connect_args)
+
+
+# The connection of the open :func:`emr_snapshot`, if any: raw reads go through it.
+_snapshot: ContextVar[Connection | None] = ContextVar("emr_snapshot", default=None)
 
 
 def emr_engine() -> Engine | None:
@@ -212,6 +224,9 @@ def emr_fetch_all(stmt: ClauseElement) -> list[tuple]:
     engine = emr_engine()
     if engine is None:
         return fetch_all(stmt)
+    snapshot = _snapshot.get()
+    if snapshot is not None:
+        return [tuple(row) for row in snapshot.execute(stmt)]
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(stmt)]
 
@@ -221,10 +236,48 @@ def emr_stream(stmt: ClauseElement, batch_size: int) -> Iterator[list[tuple]]:
     engine = emr_engine()
     if engine is None:
         raise RuntimeError("the raw EMR tables are in Django's database: use INSERT ... SELECT")
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
+    snapshot = _snapshot.get()
+    with (engine.connect() if snapshot is None else _borrowed(snapshot)) as conn:
+        result = conn.execute(stmt, execution_options={"stream_results": True, "yield_per": batch_size})
         for partition in result.partitions(batch_size):
             yield [tuple(row) for row in partition]
+
+
+@contextmanager
+def _borrowed(conn: Connection) -> Iterator[Connection]:
+    """The open snapshot's connection, left open when the block ends."""
+    yield conn
+
+
+@contextmanager
+def emr_snapshot() -> Iterator[None]:
+    """Within the block, every read of the separate EMR database sees one snapshot: one
+    read-only transaction, REPEATABLE READ on PostgreSQL, a read transaction on SQLite
+    (WAL readers keep their snapshot; otherwise the shared lock holds writers off). A
+    no-op when the raw tables are in Django's database, whose build transaction already
+    reads one snapshot."""
+    engine = emr_engine()
+    if engine is None or _snapshot.get() is not None:
+        yield
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            # pysqlite opens no transaction for a SELECT: open one by hand, in autocommit mode.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            conn.begin()
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        token = _snapshot.set(conn)
+        try:
+            yield
+        finally:
+            _snapshot.reset(token)
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("ROLLBACK")
+            else:
+                conn.rollback()
 
 
 class EmrSession:

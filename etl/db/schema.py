@@ -6,10 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import datetime as dt
+
+from sqlalchemy import insert
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from etl import db
-from etl.db.tables import CHANGE_LOG, RAW_TABLE_NAMES, SYNTHEA_ID_MAP, raw, schema_statements
+from etl.db.tables import (
+    CAPTURED_TABLES, CHANGE_LOG, RAW_TABLE_NAMES, RECREATED_SOURCE, SYNTHEA_ID_MAP, raw, schema_statements,
+)
 
 TRIGGER_DIR = Path(__file__).resolve().parents[2] / "sql" / "triggers"
 
@@ -36,16 +41,22 @@ def _ddl(drop: bool) -> tuple[list, list[str]]:
     return elements, schema_statements()
 
 
-def _after_tables() -> list:
+def _after_tables(created: list[str]) -> list:
+    """The change log, and in it "everything changed" for each captured table created now:
+    summaries built from the table it replaces are rebuilt in full (the change log, dropped
+    or not, never saw the old rows go)."""
+    moment = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     return [CreateTable(CHANGE_LOG, if_not_exists=True)] + [
         CreateIndex(index, if_not_exists=True) for index in CHANGE_LOG.indexes
-    ]
+    ] + ([insert(CHANGE_LOG).values(day=None, source=RECREATED_SOURCE, logged_at=moment)]
+         if set(CAPTURED_TABLES) & set(created) else [])
 
 
 def init_emr(drop: bool = False) -> list[str]:
     """Create the raw tables, the change log and its triggers in the EMR database
     (idempotent); ``drop`` recreates them empty. Returns the raw table names."""
     elements, raw_sql = _ddl(drop)
+    created = list(RAW_TABLE_NAMES) if drop else missing_raw_tables()
     triggers = trigger_statements(db.emr_vendor())
     engine = db.emr_engine()
     if engine is None:
@@ -55,7 +66,7 @@ def init_emr(drop: bool = False) -> list[str]:
             for element in elements:
                 db.execute(element)
             db.execute_sql_script(raw_sql)
-            for element in _after_tables():
+            for element in _after_tables(created):
                 db.execute(element)
             db.execute_sql_script(triggers)
     else:
@@ -64,7 +75,7 @@ def init_emr(drop: bool = False) -> list[str]:
                 conn.execute(element)
             for sql in raw_sql:
                 conn.exec_driver_sql(sql)
-            for element in _after_tables():
+            for element in _after_tables(created):
                 conn.execute(element)
             for sql in triggers:
                 conn.exec_driver_sql(sql)

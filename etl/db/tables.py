@@ -90,6 +90,12 @@ CHANGE_LOG = Table(
 )
 """Days whose raw visits or shifts changed, written by the triggers in sql/triggers/."""
 
+# The raw tables whose changes the triggers log (the others are compared value by value).
+CAPTURED_TABLES = ("emr_visit", "emr_shift")
+# The source of a NULL-day change-log row that ``init_emr`` writes when it creates a
+# captured table: "everything changed", like TRUNCATE.
+RECREATED_SOURCE = "init_emr"
+
 SYNTHEA_ID_MAP = Table(
     "synthea_id_map", _etl_metadata,
     Column("kind", String(20), nullable=False),

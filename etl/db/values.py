@@ -13,6 +13,17 @@ def as_date(value) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def as_day(value) -> dt.date | None:
+    """A day read from the database, or None when it is no calendar date (SQLite's date
+    functions accept and return text such as '0300-02-29')."""
+    if value is None:
+        return None
+    try:
+        return as_date(value)
+    except ValueError:
+        return None
+
+
 def as_datetime(value) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)

@@ -80,34 +80,50 @@ def raw_totals(window: Sequence[DateRange] | None) -> RawTotals:
     return RawTotals(window)
 
 
-def _day_filter(table: Table, window: Sequence[DateRange] | None):
+def reference_totals(summary, window: Sequence[DateRange] | None) -> Mapping[str, Decimal]:
+    """What ``summary``'s gates compare with: its declared reference totals (read where
+    its query reads: the raw side, or Django's database for a summary of summaries), or
+    the raw totals."""
+    if not summary.gates:
+        return {}
+    if summary.reference is None:
+        return raw_totals(window)
+    query = summary.reference(window)
+    fetch = db.emr_fetch_all if summary.reads_raw else db.fetch_all
+    row = fetch(query)[0]
+    return {name: Decimal(str(value or 0)) for name, value in zip(query.selected_columns.keys(), row)}
+
+
+def _day_filter(table: Table, window: Sequence[DateRange] | None, period: str = "day"):
     if window is None:
         return None
-    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
+    column = table.c[period]
+    return or_(*(and_(column >= r.start, column < r.end if r.end else column <= r.last)
+                 for r in window)) if window else false()
 
 
-def duplicate_grain_rows(table: Table, grain: Sequence[str], window) -> int:
+def duplicate_grain_rows(table: Table, grain: Sequence[str], window, period: str = "day") -> int:
     keys = [table.c[name] for name in grain]
     groups = select(*keys).group_by(*keys).having(func.count() > 1)
-    predicate = _day_filter(table, window)
+    predicate = _day_filter(table, window, period)
     if predicate is not None:
         groups = groups.where(predicate)
     return int(db.fetch_scalar(select(func.count()).select_from(groups.subquery())) or 0)
 
 
 def check(table: Table, grain: Sequence[str], reconciliations: Sequence[Reconciliation], window,
-          raw: Mapping[str, Decimal], check_grain: bool = True) -> int:
+          raw: Mapping[str, Decimal], check_grain: bool = True, period: str = "day") -> int:
     """Raise :class:`GateFailed` with every failed check's reason; return the number of
     distinct days the rebuilt rows cover."""
     failures = []
-    duplicates = duplicate_grain_rows(table, grain, window) if check_grain else 0
+    duplicates = duplicate_grain_rows(table, grain, window, period) if check_grain else 0
     if duplicates:
         failures.append(f"{duplicates} grain keys appear more than once")
     query = select(
-        func.count(), func.count(distinct(table.c.day)),
+        func.count(), func.count(distinct(table.c[period])),
         *(func.coalesce(gate.summary_total(table), 0) for gate in reconciliations),
     )
-    predicate = _day_filter(table, window)
+    predicate = _day_filter(table, window, period)
     rows, days, *built = db.fetch_all(query if predicate is None else query.where(predicate))[0]
     for gate, value in zip(reconciliations, built):
         built_total, expected = Decimal(str(value or 0)), raw[gate.raw_measure]

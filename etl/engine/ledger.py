@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from django.db import transaction
+from django.db import models, transaction
 
 from etl.models import BuildRun
 
@@ -59,3 +59,23 @@ def finish(run: BuildRun, status: str, *, days: int = 0, deleted: int = 0, writt
     run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
     run.save()
     return run
+
+
+def finish_noop(run: BuildRun) -> BuildRun:
+    """Record a run that found nothing to do. When the ledger's latest row before it is a
+    no-op run of the same trigger, mode and summaries, count this run there and drop its
+    own row: beat's quiet ticks (288 a day at 5 minutes) stay one row until something
+    happens. Called under the build lock, so no other build writes meanwhile."""
+    moment = now()
+    previous = BuildRun.objects.filter(pk__lt=run.pk).order_by("-pk").first()
+    if (
+        previous is not None and previous.noop_runs > 0 and previous.status == BuildRun.Status.SUCCEEDED
+        and (previous.trigger, previous.mode, previous.summaries) == (run.trigger, run.mode, run.summaries)
+    ):
+        with transaction.atomic():
+            BuildRun.objects.filter(pk=previous.pk).update(noop_runs=models.F("noop_runs") + 1, finished_at=moment)
+            run.delete()
+        previous.refresh_from_db()
+        return previous
+    run.noop_runs = 1
+    return finish(run, BuildRun.Status.SUCCEEDED)

@@ -71,16 +71,35 @@ class _FileLock:
             self.fd = None
 
 
+def _open_fanout(owner: int | None) -> int | None:
+    """The id of a fanned-out build still open (other than ``owner``): its publish will
+    replace the live rows, so no other build may start before it is published or cleaned."""
+    from etl.models import FanoutRun
+
+    return (
+        FanoutRun.objects.filter(status=FanoutRun.Status.RUNNING).exclude(pk=owner)
+        .values_list("pk", flat=True).first()
+    )
+
+
 @contextmanager
-def build_lock(wait_seconds: float = 0) -> Iterator[None]:
+def build_lock(wait_seconds: float = 0, *, fanout_run: int | None = None) -> Iterator[None]:
     """Hold the build lock for the block; wait up to ``wait_seconds`` for it, then raise
-    :class:`BuildLocked`."""
+    :class:`BuildLocked`. An open fanned-out build counts as holding it, except for the
+    steps of that very run (``fanout_run``)."""
     lock = _AdvisoryLock() if db.vendor() == "postgresql" else _FileLock(_sqlite_lock_path())
     deadline = time.monotonic() + max(wait_seconds, 0)
-    while not lock.try_acquire():
+    while True:
+        blocker = None
+        if lock.try_acquire():
+            blocker = _open_fanout(fanout_run)
+            if blocker is None:
+                break
+            lock.release()
         if time.monotonic() >= deadline:
             waited = f" after waiting {wait_seconds:g} s" if wait_seconds else ""
-            raise BuildLocked(f"another build of the summaries is running{waited}; nothing was changed")
+            what = f"a fanned-out build (fan-out {blocker}) is open" if blocker else "another build of the summaries is running"
+            raise BuildLocked(f"{what}{waited}; nothing was changed")
         time.sleep(POLL_SECONDS)
     try:
         yield

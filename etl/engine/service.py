@@ -10,7 +10,12 @@ a killed process leaves the old rows and the pending days for the next build.
 
 When the raw tables live in another database (``EMR_DATABASE_URL``), the same SELECT runs
 there and its rows are streamed into Django's database in batches, inside the same kind
-of transaction on Django's side.
+of transaction on Django's side; the rows, the gates' raw totals and the day fingerprints
+are read from one snapshot of the EMR database.
+
+``verify`` (the nightly reconcile) first compares every day's raw rows with the
+fingerprints recorded when the day was built, and rebuilds the days that drifted
+(:mod:`etl.engine.fingerprints`).
 """
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from sqlalchemy import delete, func, insert, select, text
 
-from etl.engine import changes, gates, ledger, statements
+from etl.engine import capture, changes, fingerprints, gates, ledger, statements
 from etl import db
 from etl.dates import DateRange
 from etl.engine.locks import BuildLocked, build_lock
@@ -31,6 +37,7 @@ from etl.engine.progress import Progress, quiet
 from etl.db.schema import raw_schema_problem
 from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
 from etl.text import count
+from etl.summaries.registry import dependents
 
 STREAM_BATCH_ROWS = 5000
 
@@ -133,6 +140,7 @@ def _write_streamed(summary: Summary, window) -> tuple[int, int]:
 def _record_built(p: SummaryPlan) -> None:
     from etl.models import PendingDay, SummaryState
     from etl.engine.staffdiff import built_staff_groups, changed_staff, save_staff_groups
+    from etl.engine.locationdiff import save_locations
 
     pending = PendingDay.objects.filter(summary=p.summary.name)
     if not p.full:
@@ -140,13 +148,28 @@ def _record_built(p: SummaryPlan) -> None:
     pending.delete()
     changed = changed_staff(built_staff_groups(p.summary.name), p.current_staff) if p.full else p.staff_changed
     save_staff_groups(p.summary.name, p.current_staff, changed)
+    fingerprints.record(p.summary.name, p.summary.reads, p.window)
+    if p.current_locations is not None:
+        save_locations(p.summary.name, p.current_locations, None if p.full else p.locations_changed)
+    if p.full:
+        # A dependent read the old rows everywhere: its next build is full too.
+        SummaryState.objects.filter(name__in=dependents(p.summary.name), full_reason="").update(
+            full_reason=f"{p.summary.name} was rebuilt in full")
     moment = ledger.now()
-    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": ""}
+    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": "",
+                "raw_identity": p.raw_identity}
     if p.full:
         defaults["full_built_at"] = moment
     state, created = SummaryState.objects.update_or_create(
         name=p.summary.name, defaults=defaults, create_defaults={**defaults, "full_built_at": moment},
     )
+
+
+def _pause_for_tests() -> None:
+    """``ETL_BUILD_PAUSE_SECONDS`` (tests only; 0 in production): sleep inside each
+    summary's transaction once its rows are written, so a test can kill a build mid-way."""
+    if settings.ETL_BUILD_PAUSE_SECONDS:
+        time.sleep(settings.ETL_BUILD_PAUSE_SECONDS)
 
 
 def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
@@ -157,21 +180,24 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
     deleted = written = 0
     outermost = not connection.in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic(), db.emr_snapshot():
             if db.vendor() == "postgresql" and outermost and db.emr_engine() is None:
                 # The gates compare with raw rows: read them at the snapshot the insert used.
                 db.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             for stmt in statements.session_settings(db.vendor()):
                 db.execute(stmt)
             for number, piece in enumerate(pieces, start=1):
-                write = _write_same_database if db.emr_engine() is None else _write_streamed
+                # A summary of summaries runs in Django's database, wherever the raw rows are.
+                streamed = db.emr_engine() is not None and summary.reads_raw
+                write = _write_streamed if streamed else _write_same_database
                 d, w = write(summary, piece)
                 deleted, written = deleted + d, written + w
                 progress(f"{summary.name}", done=number, total=len(pieces))
+            _pause_for_tests()
             # A bulk load re-adds the unique grain constraint, which checks the same thing.
             days_written = gates.check(
-                summary.table, summary.grain, summary.gates, p.window, gates.raw_totals(p.window),
-                check_grain=not statements.bulk_load(p.window),
+                summary.table, summary.grain, summary.gates, p.window, gates.reference_totals(summary, p.window),
+                check_grain=not statements.bulk_load(p.window), period=summary.period,
             )
             _record_built(p)
             days = len(p.days) if not p.full else days_written
@@ -186,22 +212,33 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
 
 def plan(
     names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
-    until: dt.date | None = None,
+    until: dt.date | None = None, verify: bool = False,
 ) -> list[SummaryPlan]:
     """What a build would rebuild now, and why, changing nothing (``--dry-run``)."""
     summaries = _choose(names)
     check_ready()
     unclaimed = changes.peek()
     backfill = backfill_range(since, until)
-    return [plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed) for s in summaries]
+    state = capture.inspect()
+    return [
+        plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed, capture=state,
+                     drifted=_drifted(s, verify and not full))
+        for s in summaries
+    ]
+
+
+def _drifted(summary: Summary, verify: bool) -> set[dt.date]:
+    return fingerprints.drifted_days(summary.name, summary.reads) if verify else set()
 
 
 def build_summaries(
     names: Iterable[str] | None = None, *, full: bool = False, since: dt.date | None = None,
     until: dt.date | None = None, wait: float = 0, trigger: str | None = None, progress: Progress = quiet,
+    verify: bool = False,
 ) -> BuildReport:
     """Bring the chosen summaries (all by default) up to date: only the changed days,
-    unless ``full`` or a summary needs a full rebuild. Raises :class:`BuildLocked` when
+    unless ``full`` or a summary needs a full rebuild; with ``verify``, also the days whose
+    raw rows drifted from their fingerprints. Raises :class:`BuildLocked` when
     another build holds the lock past ``wait`` seconds, :class:`GateFailed` when a publish
     gate fails, :class:`BuildError` for any other failure."""
     summaries = _choose(names)
@@ -219,8 +256,12 @@ def build_summaries(
                 claimed = changes.claim(list(SUMMARIES))
                 if not claimed.empty:
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
+                state = capture.inspect()
                 for summary in summaries:
-                    p = plan_summary(summary, force_full=full, backfill=backfill)
+                    drifted = _drifted(summary, verify and not full)
+                    if verify and not full:
+                        progress(f"{summary.name}: verified, {count(len(drifted), 'day')} drifted")
+                    p = plan_summary(summary, force_full=full, backfill=backfill, capture=state, drifted=drifted)
                     progress(p.describe())
                     if p.up_to_date:
                         continue
@@ -243,7 +284,10 @@ def build_summaries(
                 if isinstance(exc, BuildError):
                     raise
                 raise BuildError(f"build failed: {exc}") from exc
-            ledger.finish(run, "succeeded", **_totals(results))
+            if results:
+                ledger.finish(run, "succeeded", **_totals(results))
+            else:
+                run = ledger.finish_noop(run)
     except BuildLocked as exc:
         try:
             ledger.record_locked(trigger, mode, chosen, str(exc))

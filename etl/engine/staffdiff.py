@@ -4,8 +4,8 @@ A summary row depends on emr_staff and the emr_role tree only through each staff
 role group, group name and hourly cost. Each summary keeps those values as it last built
 them (``BuiltStaffGroup``); a member whose values differ now (or who appeared or
 disappeared) had history changed, and every day with their visits or shifts is rebuilt.
-emr_location, emr_service and emr_patient feed no summary column: their edits change
-nothing.
+Location edits are the same kind of change for the summaries that read the location tree
+(:mod:`etl.engine.locationdiff`); emr_service and emr_patient feed no summary column.
 """
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from typing import Iterable
 from sqlalchemy import select, union
 
 from etl import db
+from etl.dates import FIRST_DAY, LAST_DAY
 from etl.queries.groups import role_groups, staff_groups
 from etl.queries.portable import day_of
 from etl.db.tables import raw
-from etl.db.values import as_date
+from etl.db.values import as_day
 
 StaffValues = tuple  # (role_group_id, role_group_name, hourly_cost_cents)
 CHUNK = 500
@@ -54,16 +55,24 @@ def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues]
 
 def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
     """Days with a visit or shift of any of these staff members."""
+    return days_with("staff_id", staff_ids)
+
+
+def days_with(column: str, ids: Iterable[int]) -> set[dt.date]:
+    """Days with a visit or shift whose ``column`` (``staff_id``, ``location_id``) is one of ``ids``."""
     visit, shift = raw("emr_visit"), raw("emr_shift")
-    ids = sorted(staff_ids)
+    ids = sorted(ids)
     days: set[dt.date] = set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        query = union(
-            select(day_of(visit.c.start_at).label("day")).where(visit.c.staff_id.in_(chunk)),
-            select(day_of(shift.c.start_at).label("day")).where(shift.c.staff_id.in_(chunk)),
-        )
-        days |= {as_date(day) for (day,) in db.emr_fetch_all(query) if day is not None}
+        # Only real days (0001-01-01 .. 9999-12-31): a PostgreSQL date past 9999 or before
+        # Christ cannot even be read by the driver, and such rows have no day to rebuild.
+        query = union(*(
+            select(day_of(table.c.start_at).label("day"))
+            .where(table.c[column].in_(chunk), day_of(table.c.start_at).between(FIRST_DAY, LAST_DAY))
+            for table in (visit, shift)
+        ))
+        days |= {as_day(day) for (day,) in db.emr_fetch_all(query)} - {None}
     return days
 
 
@@ -73,12 +82,13 @@ def save_staff_groups(summary: str, current: dict[int, StaffValues], staff_ids: 
 
     rows = BuiltStaffGroup.objects.filter(summary=summary)
     if staff_ids is not None:
-        staff_ids = list(staff_ids)
-        rows = rows.filter(staff_id__in=staff_ids)
+        staff_ids = sorted(staff_ids)
+        for start in range(0, len(staff_ids), CHUNK):  # SQLite caps the bound values of a statement
+            rows.filter(staff_id__in=staff_ids[start:start + CHUNK]).delete()
         keep = [sid for sid in staff_ids if sid in current]
     else:
         keep = list(current)
-    rows.delete()
+        rows.delete()
     BuiltStaffGroup.objects.bulk_create(
         [
             BuiltStaffGroup(

@@ -7,7 +7,6 @@ PostgreSQL is a bulk load instead (:mod:`etl.db.fastload`).
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Iterable, Sequence
 
 from sqlalchemy import and_, delete, false, func, insert, or_, select, text
@@ -30,8 +29,9 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 
 def day_predicate(summary: Summary, window: Sequence[DateRange]):
-    table = summary.table
-    return or_(*(and_(table.c.day >= r.start, table.c.day < r.end) for r in window)) if window else false()
+    period = summary.table.c[summary.period]
+    return or_(*(and_(period >= r.start, period < r.end if r.end else period <= r.last)
+                 for r in window)) if window else false()
 
 
 def lock_timeout_ms() -> int:
@@ -75,13 +75,7 @@ def statement_windows(window: Sequence[DateRange] | None) -> list[Sequence[DateR
     ``RANGES_PER_STATEMENT`` ranges: one delete and insert each, for progress."""
     if window is None:
         return [None]
-    pieces: list[DateRange] = []
-    for r in window:
-        start = r.start
-        while start < r.end:
-            end = min(r.end, start + dt.timedelta(days=MAX_RANGE_DAYS))
-            pieces.append(DateRange(start, end))
-            start = end
+    pieces = [piece for r in window for piece in r.split(MAX_RANGE_DAYS)]
     return [pieces[i:i + RANGES_PER_STATEMENT] for i in range(0, len(pieces), RANGES_PER_STATEMENT)]
 
 
@@ -123,7 +117,7 @@ def build_sql(
         if win == []:
             parts.append("-- up to date: nothing to rebuild")
             continue
-        if separate:
+        if separate and summary.reads_raw:
             remove = delete(summary.table)
             if win is not None:
                 remove = remove.where(day_predicate(summary, win))

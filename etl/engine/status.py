@@ -5,8 +5,8 @@ import datetime as dt
 
 from django.db.models import Count, Min
 
-from etl.engine import changes, ledger
-from etl.models import BuildRun, PendingDay, SummaryState
+from etl.engine import capture, changes, ledger
+from etl.models import BuildRun, FanoutRun, PendingDay, SummaryState
 from etl.sources.quality import check_emr, report_lines
 from etl.summaries import SUMMARIES
 
@@ -21,6 +21,13 @@ def _age(moment: dt.datetime | None, now: dt.datetime) -> str:
     return f"{seconds:.0f} s"
 
 
+def _quiet_runs(run: BuildRun) -> str:
+    if not run.noop_runs:
+        return ""
+    last = f", the last at {run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else ""
+    return f"nothing to do: {run.noop_runs:,} run{'s' if run.noop_runs > 1 else ''}{last}"
+
+
 def status_lines(runs: int = 10) -> list[str]:
     now = ledger.now()
     lines = ["recent runs:"]
@@ -31,10 +38,14 @@ def status_lines(runs: int = 10) -> list[str]:
         lines.append(
             f"  {run.pk:>5} {run.started_at:%Y-%m-%d %H:%M:%S} {run.status:12} {run.trigger:9} {run.mode:11} "
             f"{run.partitions_rebuilt:>5} {run.rows_deleted:>9,} {run.rows_written:>9,} {seconds:>8}  "
-            f"{(run.error or '')[:80]}"
+            f"{(run.error or '')[:80]}{_quiet_runs(run)}"
         )
     if not BuildRun.objects.exists():
         lines.append("  (no builds yet)")
+    for run in FanoutRun.objects.filter(status=FanoutRun.Status.RUNNING):
+        done = run.batches.filter(status="done").count()
+        lines.append(f"  fan-out {run.pk} open since {run.started_at:%Y-%m-%d %H:%M:%S}: batches {done}/{run.batches_total}"
+                     " done (other builds wait for its publish)")
     unclaimed = changes.peek()
     pending = {
         row["summary"]: row
@@ -56,6 +67,10 @@ def status_lines(runs: int = 10) -> list[str]:
         if state and state.full_reason:
             stale += f" (next build is full: {state.full_reason})"
         lines.append(f"  {name:20} {built:19} {full:19} {days:>12}  {stale}")
+    problems = capture.inspect().problems
+    lines.append("change capture: " + ("every trigger in place" if not problems else
+                                       "NOT WORKING, builds are full until `manage.py init_emr` reinstalls it:"))
+    lines += [f"  {problem}" for problem in problems.values()]
     lines.append("raw data quality (manage.py check_emr for example ids):")
     report = check_emr(examples=0)
     lines += [f"  {line}" for line in report_lines(report) if not line.lstrip().startswith("values:")]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('etl', '0004_clinic_scores'),
+        ('etl', '0008_operations'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from sqlalchemy.sql.selectable import CTE
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.hierarchy import top_ancestors
-from etl.queries.validity import cost_cents, has_day, id_value
+from etl.queries.validity import cost_cents, day_of, has_day, id_value
 
 
 def role_groups() -> CTE:
@@ -52,12 +52,17 @@ def dated(start_at: ColumnElement, window: Sequence[DateRange] | None) -> Column
 def in_window(start_at: ColumnElement, window: Sequence[DateRange] | None) -> ColumnElement[bool] | None:
     """Predicate "``start_at`` falls on one of the window's days" (None: no window).
 
-    Written as half-open timestamp ranges so the ``start_at`` indexes serve it. On SQLite
-    it compares text, which orders as time only for canonical timestamps: use it with
+    Written as half-open timestamp ranges so the ``start_at`` indexes serve it; a range
+    that ends with the last day there is (9999-12-31) is bounded by the day itself (the
+    moment after it does not exist in Python, nor as SQLite date text). On SQLite it
+    compares text, which orders as time only for canonical timestamps: use it with
     ``has_day`` (:func:`dated`).
     """
     if window is None:
         return None
     if not window:
         return false()
-    return or_(*(and_(start_at >= r.start_at, start_at < r.end_at) for r in window))
+    return or_(*(
+        and_(start_at >= r.start_at, start_at < r.end_at if r.end_at is not None else day_of(start_at) <= r.last)
+        for r in window
+    ))

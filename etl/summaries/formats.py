@@ -95,6 +95,8 @@ FORMATS: Mapping[str, Mapping[str, ColumnFormat]] = MappingProxyType({
         cost_per_patient=CPP, outlier_days=ColumnFormat("Outlier days", "days"),
         visits_change=ColumnFormat("Visits vs previous month", "%", 4, reveals_count=True),
     ),
+    # region_month's helper (distinct monthly patients, from the raw visits)
+    "region_month_patients": _table(month=MONTH, region_id=REGION, nr_patients=PATIENTS),
 })
 
 

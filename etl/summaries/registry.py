@@ -3,21 +3,30 @@ its declaration (:func:`declared`) or, for a query still written by hand, with i
 ``rows`` builder."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import partial
 from graphlib import TopologicalSorter
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import Select, Table
+from decimal import Decimal
+
+from sqlalchemy import Select, Table, func
 
 from etl.dates import DateRange
+from etl.queries import score_checks
+from etl.queries.clinic_day import clinic_day_rows
+from etl.queries.clinic_score import clinic_score_rows
+from etl.queries.region_month import region_month_patients_rows, region_month_rows
 from etl.db.tables import summary_table
+from etl.summaries import reach as reaches
 from etl.summaries.compiler import summary_rows
 from etl.summaries.declare import Declaration
 from etl.summaries.gates import Reconciliation
 from etl.summaries.staff import STAFF_COST_SUMMARY, STAFF_SUMMARY
 
 RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
+Reach = Callable[[Iterable[dt.date]], set]
 
 
 class UnknownSummary(ValueError):
@@ -29,7 +38,16 @@ class Summary:
     """A summary table and the query that fills it.
 
     ``rows(window)`` returns the table's rows in the order of :attr:`columns`, for every
-    day (window None) or only the window's days.
+    day (window None) or only the window's days. ``reads``: the change-captured raw tables
+    (visits, shifts) its days are made of; replacing one of them rebuilds the summary.
+
+    ``period``: the table's date column (``day``, or ``month`` for monthly tables, whose
+    windows are whole months). ``reads_raw``: the query reads the raw tables (with a
+    separate EMR database it runs there and its rows are streamed); False: it reads only
+    summary tables, and runs in Django's database. ``uses_locations``: its rows depend on
+    the emr_location tree (location edits rebuild the locations' days). ``reach``: the
+    days a change on some days makes it rebuild (None: those days). ``reference``: the
+    totals its gates compare with, one named row for a window (None: the raw totals).
     """
 
     name: str
@@ -39,6 +57,12 @@ class Summary:
     grain: tuple[str, ...]
     gates: tuple[Reconciliation, ...] = ()
     depends_on: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ("emr_visit", "emr_shift")
+    period: str = "day"
+    reads_raw: bool = True
+    uses_locations: bool = False
+    reach: Reach | None = None
+    reference: RowsBuilder | None = None
     declaration: Declaration | None = None
 
     @property
@@ -50,28 +74,123 @@ class Summary:
         return [col.name for col in self.table.columns if not col.primary_key]
 
 
-def declared(decl: Declaration) -> Summary:
-    """The summary a declaration describes, its rows compiled by :mod:`etl.summaries.compiler`."""
+def declared(decl: Declaration, **engine_options) -> Summary:
+    """The summary a declaration describes, its rows compiled by :mod:`etl.summaries.compiler`;
+    ``engine_options``: the other :class:`Summary` fields (``reads``, ``uses_locations``, …)."""
     return Summary(
         name=decl.name, model_label=decl.model_label, rows=partial(summary_rows, decl),
         description=decl.description, grain=decl.keys, gates=decl.gates, depends_on=decl.depends_on,
-        declaration=decl,
+        declaration=decl, **engine_options,
     )
 
 
 SUMMARIES: dict[str, Summary] = {
-    s.name: s for s in (declared(STAFF_SUMMARY), declared(STAFF_COST_SUMMARY))
+    s.name: s
+    for s in (
+        declared(STAFF_SUMMARY, reads=("emr_visit",)),
+        declared(STAFF_COST_SUMMARY),
+        Summary(
+            name="clinic_day",
+            model_label="etl.ClinicDay",
+            rows=clinic_day_rows,
+            description="visits, hours, cost and their ratios per day and clinic",
+            grain=("day", "clinic_id"),
+            uses_locations=True,
+            reference=score_checks.clinic_day_reference,
+            gates=(
+                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
+                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), "cancelled visits"),
+                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), "no-show visits"),
+                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "rostered hours",
+                               Decimal("0.0001")),
+            ),
+        ),
+        Summary(
+            name="clinic_score",
+            model_label="etl.ClinicScore",
+            rows=clinic_score_rows,
+            description="rolling baselines, z-scores, outliers and regional ranks per day and clinic",
+            grain=("day", "clinic_id"),
+            depends_on=("clinic_day",),
+            reads_raw=False,
+            uses_locations=True,
+            reach=reaches.score_days,
+            reference=score_checks.clinic_score_reference,
+            gates=(
+                Reconciliation("rows", lambda t: func.count(), "clinic_day rows"),
+                Reconciliation("rows with a clinic_day row", score_checks.matches_clinic_day, "clinic_day rows"),
+            ),
+        ),
+        Summary(
+            name="region_month_patients",
+            model_label="etl.RegionMonthPatients",
+            rows=region_month_patients_rows,
+            description="distinct patients per month and region (read by region_month)",
+            grain=("month", "region_id"),
+            period="month",
+            uses_locations=True,
+            reach=reaches.month_days,
+        ),
+        Summary(
+            name="region_month",
+            model_label="etl.RegionMonth",
+            rows=region_month_rows,
+            description="clinics, visits, hours, cost, outliers and change per month and region",
+            grain=("month", "region_id"),
+            depends_on=("clinic_day", "clinic_score", "region_month_patients"),
+            period="month",
+            reads_raw=False,
+            uses_locations=True,
+            reach=reaches.month_days,
+            reference=score_checks.region_month_reference,
+            gates=(
+                Reconciliation("visits", lambda t: func.sum(t.c.nr_visits), "clinic_day visits"),
+                Reconciliation("no-shows", lambda t: func.sum(t.c.nr_no_show), "clinic_day no-shows"),
+                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "clinic_day hours",
+                               Decimal("0.0001")),
+                Reconciliation("staff cost", lambda t: func.sum(t.c.staff_cost), "clinic_day cost",
+                               Decimal("0.01")),
+                Reconciliation("clinics", lambda t: func.sum(t.c.nr_clinics), "clinic-months"),
+            ),
+        ),
+    )
 }
 
 
 def ordered(names: Iterable[str] | None = None) -> list[Summary]:
-    """The chosen summaries (all when ``names`` is None), dependencies first."""
+    """The chosen summaries (all when ``names`` is None) and what they read, dependencies
+    first: a summary of summaries is only correct over up-to-date inputs (its pending days
+    are consumed when it is built)."""
     chosen = list(SUMMARIES) if names is None else list(dict.fromkeys(names))
     unknown = [n for n in chosen if n not in SUMMARIES]
     if unknown:
         raise UnknownSummary(
             f"unknown summary {', '.join(unknown)}; choose from {', '.join(SUMMARIES)}"
         )
+    for name in list(chosen):
+        chosen += [d for d in _dependencies(name) if d not in chosen]
     graph = {name: set(SUMMARIES[name].depends_on) for name in SUMMARIES}
     order = list(TopologicalSorter(graph).static_order())
     return [SUMMARIES[name] for name in order if name in chosen]
+
+
+def _dependencies(name: str) -> list[str]:
+    """What ``name`` reads, directly or through others."""
+    found: list[str] = []
+    frontier = list(SUMMARIES[name].depends_on)
+    while frontier:
+        dep = frontier.pop()
+        if dep not in found:
+            found.append(dep)
+            frontier += SUMMARIES[dep].depends_on
+    return found
+
+
+def dependents(name: str) -> set[str]:
+    """The summaries that read ``name``, directly or through others."""
+    found: set[str] = set()
+    frontier = {name}
+    while frontier:
+        frontier = {s.name for s in SUMMARIES.values() if set(s.depends_on) & frontier} - found
+        found |= frontier
+    return found

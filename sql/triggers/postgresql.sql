@@ -1,7 +1,15 @@
 -- Change capture on PostgreSQL: statement-level triggers with transition tables log each
 -- changed day once per statement (a bulk load of a million visits logs ~730 rows, not a
 -- million). UPDATE logs the old and the new day; DELETE the old; TRUNCATE, which fires
--- no row events, logs a NULL day: "everything changed". Statements are separated by --;
+-- no row events, logs a NULL day: "everything changed".
+--
+-- Only real days are logged: a start_at outside 0001-01-01 .. 9999-12-31 (PostgreSQL
+-- accepts years up to 294276, years before Christ and infinity) has no day (CONTRACT
+-- section 1), and its date could not even be read back by the build.
+--
+-- Every trigger is ENABLE ALWAYS: it fires under session_replication_role = replica too,
+-- which logical-replication apply workers and pg_restore --disable-triggers use, so an
+-- EMR database fed by replication still logs its changes. Statements are separated by --;
 CREATE OR REPLACE FUNCTION etl_log_changed_days() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
@@ -11,11 +19,13 @@ BEGIN
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO etl_change_log (day, source, logged_at)
-        SELECT DISTINCT CAST(start_at AS DATE), TG_TABLE_NAME, now() AT TIME ZONE 'UTC' FROM old_rows;
+        SELECT DISTINCT CAST(start_at AS DATE), TG_TABLE_NAME, now() AT TIME ZONE 'UTC' FROM old_rows
+        WHERE start_at >= TIMESTAMP '0001-01-01 00:00:00' AND start_at < TIMESTAMP '10000-01-01 00:00:00';
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         INSERT INTO etl_change_log (day, source, logged_at)
-        SELECT DISTINCT CAST(start_at AS DATE), TG_TABLE_NAME, now() AT TIME ZONE 'UTC' FROM new_rows;
+        SELECT DISTINCT CAST(start_at AS DATE), TG_TABLE_NAME, now() AT TIME ZONE 'UTC' FROM new_rows
+        WHERE start_at >= TIMESTAMP '0001-01-01 00:00:00' AND start_at < TIMESTAMP '10000-01-01 00:00:00';
     END IF;
     RETURN NULL;
 END
@@ -60,3 +70,19 @@ DROP TRIGGER IF EXISTS etl_changes_truncate ON emr_shift
 --;
 CREATE TRIGGER etl_changes_truncate AFTER TRUNCATE ON emr_shift
     FOR EACH STATEMENT EXECUTE FUNCTION etl_log_changed_days()
+--;
+ALTER TABLE emr_visit ENABLE ALWAYS TRIGGER etl_changes_insert
+--;
+ALTER TABLE emr_visit ENABLE ALWAYS TRIGGER etl_changes_update
+--;
+ALTER TABLE emr_visit ENABLE ALWAYS TRIGGER etl_changes_delete
+--;
+ALTER TABLE emr_visit ENABLE ALWAYS TRIGGER etl_changes_truncate
+--;
+ALTER TABLE emr_shift ENABLE ALWAYS TRIGGER etl_changes_insert
+--;
+ALTER TABLE emr_shift ENABLE ALWAYS TRIGGER etl_changes_update
+--;
+ALTER TABLE emr_shift ENABLE ALWAYS TRIGGER etl_changes_delete
+--;
+ALTER TABLE emr_shift ENABLE ALWAYS TRIGGER etl_changes_truncate

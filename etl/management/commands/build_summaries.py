@@ -38,6 +38,9 @@ class Command(EtlCommand):
         parser.add_argument("--until", type=iso_day, metavar="DATE", help="... up to and including DATE")
         parser.add_argument("--sql", action="store_true",
                             help="print the statements the build would run, every value inlined, and run nothing")
+        parser.add_argument("--verify", action="store_true",
+                            help="also rebuild the days whose raw rows no longer match the fingerprints recorded"
+                                 " when they were built (changes no trigger logged); the nightly reconcile")
         parser.add_argument("--dry-run", action="store_true", help="list what would be rebuilt and why; change nothing")
         parser.add_argument("--status", action="store_true", help="print recent runs and how stale each summary is")
         parser.add_argument("--wait", type=seconds, default=0, metavar="SECONDS",
@@ -45,6 +48,11 @@ class Command(EtlCommand):
         parser.add_argument("--trigger", choices=["manual", "schedule", "backfill"],
                             help="recorded in the run ledger (default: manual, or backfill with --since/--until)")
         parser.add_argument("--quiet", action="store_true", help="print nothing but errors (for the scheduler)")
+        parser.add_argument("--fan-out", action="store_true",
+                            help="with --full or --since/--until: build batches of days on the Celery workers,"
+                                 " publish once all succeeded, and wait for it (PostgreSQL only)")
+        parser.add_argument("--batch-days", type=int, metavar="DAYS",
+                            help="days per fan-out batch (default: ETL_FANOUT_BATCH_DAYS, 31)")
 
     def preflight(self, options: dict) -> None:
         if options.get("status"):
@@ -72,7 +80,8 @@ class Command(EtlCommand):
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CommandError(f"database error: {first_line}") from exc
 
-    def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool, **_):
+    def _handle(self, *, full, summaries, since, until, sql, dry_run, status, wait, trigger, quiet: bool,
+                fan_out: bool = False, batch_days: int | None = None, verify: bool = False, **_):
         if status:
             from etl.engine.status import status_lines
 
@@ -80,7 +89,7 @@ class Command(EtlCommand):
                 self.stdout.write(line)
             return
         if sql or dry_run:
-            plans = plan(summaries, full=full, since=since, until=until)
+            plans = plan(summaries, full=full, since=since, until=until, verify=verify)
             if sql:
                 self.stdout.write(build_sql(plans=plans), ending="")
             else:
@@ -88,8 +97,17 @@ class Command(EtlCommand):
                     self.stdout.write(p.describe())
             return
         progress = no_progress if quiet else LineProgress(self.stdout.write, self.stdout.isatty())
+        if fan_out:
+            from etl.engine import fanout, fanout_watch
+
+            run = fanout.start(summaries, full=full, since=since, until=until, trigger=trigger, batch_days=batch_days)
+            fanout.dispatch(run)
+            fanout_watch.wait(run.pk, progress)
+            if not quiet:
+                self.stdout.write(f"fan-out {run.pk}: {run.batches_total} batches published (run {run.build_run_id})")
+            return
         report = build_summaries(summaries, full=full, since=since, until=until, wait=wait, trigger=trigger,
-                                 progress=progress)
+                                 progress=progress, verify=verify)
         if not quiet:
             self.stdout.write(
                 f"built {count(len(report.results), 'summary', 'summaries')}: {count(report.rows_written, 'row')}"

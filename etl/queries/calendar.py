@@ -1,0 +1,74 @@
+"""Calendar arithmetic on ``DATE`` values, spelled per dialect (CONTRACT section 4).
+
+- ``day_number(day)``: days since 1970-01-01 as an integer. Rolling windows are ``RANGE``
+  frames over it: a ``RANGE`` offset on a ``date`` does not port (PostgreSQL rejects it,
+  SQLite frames text dates wrongly) and a ``ROWS`` frame counts rows, not calendar days.
+- ``month_start(day)``: the first day of the day's month, as a date.
+- ``month_number(day)``: ``year * 12 + month``, so the calendar month just before is
+  ``month_number - 1`` (a previous *row* may be months earlier).
+"""
+from __future__ import annotations
+
+from sqlalchemy import Date, Integer, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class day_number(FunctionElement):
+    type = Integer()
+    name = "day_number"
+    inherit_cache = True
+
+
+@compiles(day_number, "postgresql")
+def _day_number_pg(element, compiler, **kw):
+    (day,) = element.clauses
+    # date - date is an integer number of days on PostgreSQL.
+    return f"(CAST({compiler.process(day, **kw)} AS DATE) - DATE '1970-01-01')"
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw):
+    (day,) = element.clauses
+    # julianday of a date is an exact .5 value: the difference is a whole number.
+    return f"CAST(julianday({compiler.process(day, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+class month_start(FunctionElement):
+    type = Date()
+    name = "month_start"
+    inherit_cache = True
+
+
+@compiles(month_start, "postgresql")
+def _month_start_pg(element, compiler, **kw):
+    (day,) = element.clauses
+    return f"CAST(date_trunc('month', {compiler.process(day, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element, compiler, **kw):
+    (day,) = element.clauses
+    modifier = compiler.process(literal("start of month"), **kw)
+    return f"date({compiler.process(day, **kw)}, {modifier})"
+
+
+class month_number(FunctionElement):
+    type = Integer()
+    name = "month_number"
+    inherit_cache = True
+
+
+@compiles(month_number, "postgresql")
+def _month_number_pg(element, compiler, **kw):
+    (day,) = element.clauses
+    d = compiler.process(day, **kw)
+    return f"CAST(EXTRACT(YEAR FROM {d}) * 12 + EXTRACT(MONTH FROM {d}) AS INTEGER)"
+
+
+@compiles(month_number, "sqlite")
+def _month_number_sqlite(element, compiler, **kw):
+    (day,) = element.clauses
+    d = compiler.process(day, **kw)
+    year, month = (compiler.process(literal(f), **kw) for f in ("%Y", "%m"))
+    return f"(CAST(strftime({year}, {d}) AS INTEGER) * 12 + CAST(strftime({month}, {d}) AS INTEGER))"

@@ -1,0 +1,28 @@
+-- region_month_patients (postgresql): distinct patients per month and region (read by region_month)
+-- Written by `manage.py compile_sql`; do not edit.
+WITH RECURSIVE location_clinics_walk(node_id, seed_id, depth) AS 
+(SELECT emr_location.id AS node_id, emr_location.id AS seed_id, 0 AS depth 
+FROM emr_location 
+WHERE emr_location.kind = 'clinic' UNION ALL SELECT location_clinics_child.id AS id, location_clinics_walk.seed_id AS seed_id, location_clinics_walk.depth + 1 AS anon_1 
+FROM location_clinics_walk JOIN emr_location AS location_clinics_child ON location_clinics_child.parent_id = location_clinics_walk.node_id 
+WHERE location_clinics_walk.depth < (SELECT count(*) AS count_1 
+FROM emr_location) AND location_clinics_child.kind != 'clinic'), 
+location_clinics AS 
+(SELECT location_clinics_walk.node_id AS location_id, location_clinics_walk.seed_id AS clinic_id 
+FROM location_clinics_walk), 
+regions_walk(node_id, seed_id, depth) AS 
+(SELECT emr_location.id AS node_id, emr_location.id AS seed_id, 0 AS depth 
+FROM emr_location 
+WHERE emr_location.parent_id IS NULL UNION ALL SELECT regions_child.id AS id, regions_walk.seed_id AS seed_id, regions_walk.depth + 1 AS anon_2 
+FROM regions_walk JOIN emr_location AS regions_child ON regions_child.parent_id = regions_walk.node_id 
+WHERE regions_walk.depth < (SELECT count(*) AS count_2 
+FROM emr_location)), 
+regions AS 
+(SELECT regions_walk.node_id AS node_id, regions_walk.seed_id AS top_id 
+FROM regions_walk), 
+clinic_locations AS 
+(SELECT location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
+FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id)
+ SELECT CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE) AS month, clinic_locations.region_id, count(DISTINCT emr_visit.patient_id) AS nr_patients 
+FROM emr_visit JOIN clinic_locations ON clinic_locations.location_id = emr_visit.location_id 
+WHERE emr_visit.status = 'completed' AND (emr_visit.start_at IS NOT NULL AND emr_visit.start_at >= TIMESTAMP '0001-01-01 00:00:00' AND emr_visit.start_at <= TIMESTAMP '9999-12-31 23:59:59.999999') GROUP BY CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE), clinic_locations.region_id;

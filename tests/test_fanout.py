@@ -1,0 +1,163 @@
+"""Fanned-out builds (``build_summaries --fan-out``, etl/engine/fanout.py): batches of days
+built by real Celery workers into run-scoped staging tables, published in one transaction.
+PostgreSQL only; on SQLite the command refuses in one line."""
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from etl.engine import fanout
+from etl.db import fetch_all
+from etl.models import BuildRun, FanoutRun, StaffCostSummary, StaffSummary
+from etl.tasks import build_summaries as build_task, fan_out_build as fan_out_task
+
+from . import handmade
+from .processes import celery, stop, wait_until
+from .test_celery_processes import WORKER, counted_once, full_tables, runs
+
+postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="fan-out runs on PostgreSQL only")
+
+
+def staging_tables(database) -> list:
+    return database.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'etl_stage_%'")
+
+
+def test_fan_out_refuses_sqlite_in_one_line(emr):
+    if connection.vendor != "sqlite":
+        pytest.skip("the refusal is SQLite's")
+    with pytest.raises(CommandError) as refused:
+        call_command("build_summaries", "--full", "--fan-out")
+    assert str(refused.value) == ("--fan-out needs PostgreSQL (SQLite allows one writer, so batches cannot run at"
+                                  " once); build without --fan-out")
+
+
+@postgres_only
+def test_fan_out_equals_a_single_process_build_row_for_row(sched_db):
+    database = sched_db
+    worker = celery(database.env, *WORKER, "--concurrency", "2", log=database.logs / "worker.log")
+    try:
+        # 40 days of data in batches of 6 days: 7 batches over two pool processes.
+        fanned = database.manage("build_summaries", "--full", "--fan-out", "--batch-days", "6", timeout=180)
+        assert "batches 7/7 done" in fanned.stdout and "7 batches published" in fanned.stdout, fanned.stdout
+        fanned_tables = database.tables()
+        assert staging_tables(database) == []
+        assert counted_once(database)
+        # A backfill fanned out after a change, then compared with a full build.
+        database.query("UPDATE emr_visit SET status = 'no_show' WHERE id % 5 = 0 AND status = 'completed'")
+        first, last = database.query("SELECT min(day), max(day) FROM staff_summary")[0]
+        # This one from the task, as a scheduler or another service would start it.
+        sent = fan_out_task.apply_async(kwargs={"full": False, "since": str(first), "until": str(last)},
+                                        queue=database.queue).get(timeout=60)
+        assert sent["status"] == "dispatched" and sent["batches"] == 2  # 40 days in batches of 31
+        wait_until(lambda: database.query(
+            f"SELECT 1 FROM etl_fanout_run WHERE id = {int(sent['fanout_run'])} AND status = 'published'"),
+            120, "the task's fan-out is published")
+        backfilled = database.tables()
+    finally:
+        stop(worker)
+    single = full_tables(database)
+    assert backfilled == single
+    assert backfilled != fanned_tables, "the backfill saw the change"
+    assert [row[0] for row in runs(database)] == ["succeeded"] * 3
+    assert database.query("SELECT status, batches_total FROM etl_fanout_run ORDER BY id")[0] == ("published", 7)
+
+
+@postgres_only
+def test_a_failed_batch_changes_no_live_row_and_leaves_no_staging(sched_db):
+    database = sched_db
+    database.manage("build_summaries", "--quiet")
+    before = database.tables()
+    database.query("UPDATE emr_visit SET status = 'cancelled' WHERE id % 3 = 0 AND status = 'completed'")
+    env = {**database.env, "ETL_FANOUT_FAIL_BATCH": "2"}
+    worker = celery(env, *WORKER, "--concurrency", "2", log=database.logs / "worker.log")
+    try:
+        failed = database.manage("build_summaries", "--full", "--fan-out", "--batch-days", "6", check=False,
+                                 timeout=180)
+    finally:
+        stop(worker)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines()[-1] == (
+        "CommandError: fan-out 1: batch 2 failed: batch 2 failed on purpose (ETL_FANOUT_FAIL_BATCH, a test setting);"
+        " nothing was published")
+    assert database.tables() == before
+    assert staging_tables(database) == []
+    assert database.query("SELECT status FROM etl_fanout_run") == [("failed",)]
+    assert [row[0] for row in runs(database)] == ["succeeded", "failed"]
+    # The next build is not blocked by the closed run, and brings the change.
+    database.manage("build_summaries", "--quiet")
+    assert database.tables() == full_tables(database) != before
+
+
+@postgres_only
+def test_a_lost_publish_is_finished_by_the_next_scheduled_build(emr, settings):
+    handmade.load()
+    settings.ETL_FANOUT_GRACE_SECONDS = 0
+    run = fanout.start(full=True, batch_days=1)  # the hand-made data: 3 days, 3 batches
+    for number in range(1, run.batches_total + 1):
+        fanout.build_batch(run.pk, number, worker="test")
+    # The chord's callback never came. A build now would race the publish: it refuses.
+    assert build_task.apply(kwargs={"trigger": "schedule"}).get()["status"] == "succeeded"
+    assert FanoutRun.objects.get().status == "published"
+    assert StaffSummary.objects.count() == len(handmade.EXPECTED_STAFF_SUMMARY)
+    assert StaffCostSummary.objects.count() == len(handmade.EXPECTED_STAFF_COST_SUMMARY)
+    assert fetch_all(fanout_stage_query()) == []
+    # Ledger: the fan-out's run published; the scheduled build after it found nothing to do.
+    assert list(BuildRun.objects.order_by("id").values_list("status", "noop_runs")) == [("succeeded", 0),
+                                                                                        ("succeeded", 1)]
+
+
+@postgres_only
+def test_an_unfinished_fan_out_is_cleaned_by_the_next_scheduled_build(emr, settings):
+    handmade.load()
+    call_command("build_summaries", "--quiet")
+    before = list(StaffSummary.objects.values_list("day", "location_id", "service_id", "role_group_id", "nr_visits"))
+    run = fanout.start(full=True, batch_days=1)
+    fanout.build_batch(run.pk, 1, worker="test")  # batches 2 and 3 never ran (their worker vanished)
+    status = StringIO()
+    call_command("build_summaries", "--status", stdout=status)
+    assert f"fan-out {run.pk} open since" in status.getvalue() and "batches 1/3 done" in status.getvalue()
+    assert build_task.apply(kwargs={"trigger": "schedule"}).get()["status"] == "skipped"  # still open: wait
+    settings.ETL_FANOUT_TIMEOUT_SECONDS = 0
+    assert build_task.apply(kwargs={"trigger": "schedule"}).get()["status"] == "succeeded"
+    run.refresh_from_db()
+    assert run.status == "failed" and "not every batch finished" in run.error
+    assert fetch_all(fanout_stage_query()) == []
+    assert list(StaffSummary.objects.values_list("day", "location_id", "service_id", "role_group_id",
+                                                 "nr_visits")) == before
+
+
+def fanout_stage_query():
+    from sqlalchemy import Column, MetaData, Table, select
+
+    tables = Table("pg_tables", MetaData(), Column("tablename"))
+    return select(tables.c.tablename).where(tables.c.tablename.startswith(fanout.STAGE_PREFIX, autoescape=True))
+
+
+@postgres_only
+def test_a_fan_out_whose_gate_fails_publishes_nothing(emr, monkeypatch):
+    from etl.engine.service import GateFailed
+    from etl.queries.staff_summary import staff_summary_rows
+
+    from .test_build_safety import replace_definition
+
+    handmade.load()
+    call_command("build_summaries", "--quiet")
+    before = list(StaffSummary.objects.values_list("day", "location_id", "service_id", "role_group_id", "nr_visits"))
+
+    def faulty(window):  # drops service 2's rows: the totals no longer reconcile with the raw rows
+        query = staff_summary_rows(window)
+        return query.having(query.selected_columns.service_id != 2)
+
+    replace_definition(monkeypatch, "staff_summary", faulty)
+    run = fanout.start(full=True, batch_days=2)
+    for number in (1, 2):
+        fanout.build_batch(run.pk, number)
+    with pytest.raises(GateFailed):
+        fanout.publish(run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "publish gate failed" in run.error
+    assert BuildRun.objects.order_by("-id").values_list("status", flat=True)[0] == "gate_failed"
+    assert fetch_all(fanout_stage_query()) == []
+    assert list(StaffSummary.objects.values_list("day", "location_id", "service_id", "role_group_id",
+                                                 "nr_visits")) == before
