@@ -15,7 +15,6 @@ from sqlalchemy import Select, Table, func
 
 from etl.dates import DateRange
 from etl.queries import score_checks
-from etl.queries.clinic_day import clinic_day_rows
 from etl.queries.clinic_score import clinic_score_rows
 from etl.queries.region_month import region_month_patients_rows, region_month_rows
 from etl.db.tables import summary_table
@@ -23,6 +22,7 @@ from etl.summaries import reach as reaches
 from etl.summaries.compiler import summary_rows
 from etl.summaries.declare import Declaration
 from etl.summaries.gates import Reconciliation
+from etl.summaries.clinics import CLINIC_DAY
 from etl.summaries.staff import STAFF_COST_SUMMARY, STAFF_SUMMARY
 
 RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
@@ -89,22 +89,7 @@ SUMMARIES: dict[str, Summary] = {
     for s in (
         declared(STAFF_SUMMARY, reads=("emr_visit",)),
         declared(STAFF_COST_SUMMARY),
-        Summary(
-            name="clinic_day",
-            model_label="etl.ClinicDay",
-            rows=clinic_day_rows,
-            description="visits, hours, cost and their ratios per day and clinic",
-            grain=("day", "clinic_id"),
-            uses_locations=True,
-            reference=score_checks.clinic_day_reference,
-            gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
-                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), "cancelled visits"),
-                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), "no-show visits"),
-                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "rostered hours",
-                               Decimal("0.0001")),
-            ),
-        ),
+        declared(CLINIC_DAY, uses_locations=True, reference=score_checks.clinic_day_reference),
         Summary(
             name="clinic_score",
             model_label="etl.ClinicScore",

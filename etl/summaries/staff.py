@@ -29,6 +29,18 @@ def total(column: str):
 ROSTERED_HOURS = Rounded("rostered_hours", "rostered_seconds", per=3600, decimals=4)
 # Cent-seconds / 360,000 = money; a group's sum can pass 2**63: split.
 STAFF_COST = Rounded("staff_cost", "cost_cent_seconds", per=360_000, decimals=2, split=True)
+# What shifts give a summary, whatever its grain, and the values derived from them.
+SHIFT_MEASURES = (
+    Sum("rostered_seconds", "seconds"),
+    Sum("cost_cent_seconds", "cost_cent_seconds"),
+    CountDistinct("nr_staff", "staff_id"),
+)
+HOURS_COST_AND_RATIOS = (
+    ROSTERED_HOURS,
+    STAFF_COST,
+    Ratio("patients_per_hour", "nr_patients", "rostered_hours", decimals=4),
+    Ratio("cost_per_patient", "staff_cost", "nr_patients", decimals=4),
+)
 COMPLETED_VISITS_GATE = Reconciliation("completed visits", total("nr_visits"), "completed visits")
 
 STAFF_SUMMARY = Declaration(
@@ -70,11 +82,7 @@ STAFF_COST_SUMMARY = Declaration(
         Input(
             "shifts_by_group",
             Source("valid_shifts", shift_rows, filters=(NotNull("seconds"),)),  # 0 to 24 hours
-            (
-                Sum("rostered_seconds", "seconds"),
-                Sum("cost_cent_seconds", "cost_cent_seconds"),
-                CountDistinct("nr_staff", "staff_id"),
-            ),
+            SHIFT_MEASURES,
         ),
         Input(
             "visits_by_group",
@@ -82,12 +90,7 @@ STAFF_COST_SUMMARY = Declaration(
             (Count("nr_visits"), CountDistinct("nr_patients", "patient_id")),
         ),
     ),
-    derived=(
-        ROSTERED_HOURS,
-        STAFF_COST,
-        Ratio("patients_per_hour", "nr_patients", "rostered_hours", decimals=4),
-        Ratio("cost_per_patient", "staff_cost", "nr_patients", decimals=4),
-    ),
+    derived=HOURS_COST_AND_RATIOS,
     formats=FORMATS["staff_cost_summary"],
     gates=(
         COMPLETED_VISITS_GATE,
