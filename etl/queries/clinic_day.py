@@ -1,5 +1,9 @@
 """``clinic_day``: visits, hours, cost and their ratios per (day, clinic) — CONTRACT 4.
 
+The build runs the declaration of ``clinic_day`` (:mod:`etl.summaries.clinics`, over the
+rows of :mod:`etl.queries.clinic_rows`); this hand-written query is its reference, and
+``tests/test_declared_staff.py`` checks that both give the same rows.
+
 Grain: one row per (``day``, ``clinic_id``) with a counted visit (completed, cancelled,
 no-show) or a valid shift at a location whose clinic is ``clinic_id`` (the clinic itself
 and every department under it). Columns, in order: ``day``, ``clinic_id``, ``region_id``,

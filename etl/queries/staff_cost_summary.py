@@ -1,6 +1,10 @@
 """``staff_cost_summary``: rostered hours and cost against patients seen, per (day,
 location, role group) — CONTRACT 2.
 
+The build runs the declaration of ``staff_cost_summary`` (:mod:`etl.summaries.staff`, over
+the rows of :mod:`etl.queries.staff_rows`); this hand-written query is its reference,
+and ``tests/test_declared_staff.py`` checks that both give the same rows.
+
 Layers: ``staff_groups`` → ``shifts_by_group`` and ``visits_by_group`` → ``matched`` (their
 full outer join, in its portable form: idle rostered staff and unrostered work both
 appear) → ``rounded`` → final ratios. Money is summed in cent-seconds and rounded once, exactly.

@@ -1,8 +1,11 @@
-"""The registry of summary declarations."""
+"""The registry of summaries: each a :class:`Summary` the build engine reads, compiled from
+its declaration (:func:`declared`) or, for a query still written by hand, with its own
+``rows`` builder."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from graphlib import TopologicalSorter
 from typing import Callable, Iterable, Sequence
 
@@ -12,14 +15,15 @@ from sqlalchemy import Select, Table, func
 
 from etl.dates import DateRange
 from etl.queries import score_checks
-from etl.queries.clinic_day import clinic_day_rows
 from etl.queries.clinic_score import clinic_score_rows
 from etl.queries.region_month import region_month_patients_rows, region_month_rows
-from etl.queries.staff_cost_summary import staff_cost_summary_rows
-from etl.queries.staff_summary import staff_summary_rows
 from etl.db.tables import summary_table
 from etl.summaries import reach as reaches
+from etl.summaries.compiler import summary_rows
+from etl.summaries.declare import Declaration
 from etl.summaries.gates import Reconciliation
+from etl.summaries.clinics import CLINIC_DAY
+from etl.summaries.staff import STAFF_COST_SUMMARY, STAFF_SUMMARY
 
 RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
 Reach = Callable[[Iterable[dt.date]], set]
@@ -59,6 +63,7 @@ class Summary:
     uses_locations: bool = False
     reach: Reach | None = None
     reference: RowsBuilder | None = None
+    declaration: Declaration | None = None
 
     @property
     def table(self) -> Table:
@@ -69,51 +74,22 @@ class Summary:
         return [col.name for col in self.table.columns if not col.primary_key]
 
 
+def declared(decl: Declaration, **engine_options) -> Summary:
+    """The summary a declaration describes, its rows compiled by :mod:`etl.summaries.compiler`;
+    ``engine_options``: the other :class:`Summary` fields (``reads``, ``uses_locations``, …)."""
+    return Summary(
+        name=decl.name, model_label=decl.model_label, rows=partial(summary_rows, decl),
+        description=decl.description, grain=decl.keys, gates=decl.gates, depends_on=decl.depends_on,
+        declaration=decl, **engine_options,
+    )
+
+
 SUMMARIES: dict[str, Summary] = {
     s.name: s
     for s in (
-        Summary(
-            name="staff_summary",
-            model_label="etl.StaffSummary",
-            rows=staff_summary_rows,
-            description="visits per day, location, service and role group",
-            grain=("day", "location_id", "service_id", "role_group_id"),
-            reads=("emr_visit",),
-            gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
-                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), "cancelled visits"),
-                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), "no-show visits"),
-            ),
-        ),
-        Summary(
-            name="staff_cost_summary",
-            model_label="etl.StaffCostSummary",
-            rows=staff_cost_summary_rows,
-            description="rostered hours and staff cost against patients per day, location and role group",
-            grain=("day", "location_id", "role_group_id"),
-            gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
-                # Each row's hours are rounded to 4 decimals: allow that per row.
-                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "rostered hours",
-                               Decimal("0.0001")),
-            ),
-        ),
-        Summary(
-            name="clinic_day",
-            model_label="etl.ClinicDay",
-            rows=clinic_day_rows,
-            description="visits, hours, cost and their ratios per day and clinic",
-            grain=("day", "clinic_id"),
-            uses_locations=True,
-            reference=score_checks.clinic_day_reference,
-            gates=(
-                Reconciliation("completed visits", lambda t: func.sum(t.c.nr_visits), "completed visits"),
-                Reconciliation("cancelled visits", lambda t: func.sum(t.c.nr_cancelled), "cancelled visits"),
-                Reconciliation("no-show visits", lambda t: func.sum(t.c.nr_no_show), "no-show visits"),
-                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "rostered hours",
-                               Decimal("0.0001")),
-            ),
-        ),
+        declared(STAFF_SUMMARY, reads=("emr_visit",)),
+        declared(STAFF_COST_SUMMARY),
+        declared(CLINIC_DAY, uses_locations=True, reference=score_checks.clinic_day_reference),
         Summary(
             name="clinic_score",
             model_label="etl.ClinicScore",

@@ -1,0 +1,128 @@
+"""Start-up checks of the declarations: a wrong name or a dependency cycle is one clear
+error when Django starts (every ``manage.py`` command runs the system checks), not a
+database error in the middle of a build.
+
+:func:`declaration_problems` checks one declaration against its source queries and its
+model; :func:`registry_problems` checks the dependencies between summaries.
+"""
+from __future__ import annotations
+
+from graphlib import CycleError, TopologicalSorter
+from typing import Iterable, Mapping
+
+from django.core import checks
+
+from etl.summaries.declare import ROLLING_FUNCTIONS, Declaration, Rank, Ratio, Rolling, Rounded, Sum
+
+
+def _source_problems(decl: Declaration) -> list[str]:
+    problems = []
+    for inp in decl.inputs:
+        columns = set(inp.source.rows(None).selected_columns.keys())
+        where = f"source {inp.source.name}"
+        wanted = [(f"dimension {d.name}", d.reads) for d in decl.grain]
+        wanted += [(f"filter of {where}", c) for f in inp.source.filters for c in f.reads()]
+        wanted += [(f"measure {m.name}", c) for m in inp.measures for c in m.reads()]
+        problems += [
+            f"{what} reads {column}, which {where} does not have (it has {', '.join(sorted(columns))})"
+            for what, column in wanted if column not in columns
+        ]
+    return problems
+
+
+def _derived_problems(decl: Declaration) -> list[str]:
+    aggregates = {m.name for m in decl.aggregates}
+    rounded = {r.name: r.decimals for r in decl.derived if isinstance(r, Rounded)}
+    problems = []
+    for d in decl.derived:
+        if isinstance(d, Rounded):
+            if d.of not in aggregates:
+                problems.append(f"rounded {d.name} is of {d.of}, which is not a count or sum of this summary")
+            if d.split and not any(isinstance(m, Sum) and m.name == d.of for m in decl.aggregates):
+                problems.append(f"rounded {d.name} splits {d.of}, which is not a sum")
+            if d.per <= 0 or d.decimals < 0:
+                problems.append(f"rounded {d.name} needs per > 0 and decimals >= 0")
+        elif isinstance(d, Ratio):
+            missing = [n for n in d.reads() if n not in aggregates and n not in rounded]
+            problems += [
+                f"ratio {d.name} divides {d.numerator} by {' + '.join(d.denominators)}, but {n} is not a measure "
+                f"of this summary (a count, a sum or a rounded value)"
+                for n in missing
+            ]
+            scales = {rounded.get(n, 0) for n in d.denominators if n not in missing}
+            if len(scales) > 1:
+                problems.append(f"ratio {d.name} adds values of different decimals in its denominator")
+    return problems
+
+
+def _window_problems(decl: Declaration) -> list[str]:
+    dims = {d.name for d in decl.grain}
+    values = set(decl.declared) - {w.name for w in decl.windows}
+    problems = []
+    for w in decl.windows:
+        kind = "rolling" if isinstance(w, Rolling) else "rank"
+        if w.of not in values:
+            problems.append(f"{kind} {w.name} is of {w.of}, which is not a measure of this summary")
+        problems += [f"{kind} {w.name} is partitioned by {p}, which is not a dimension" for p in w.partition_by
+                     if p not in dims]
+        if isinstance(w, Rolling):
+            if w.function not in ROLLING_FUNCTIONS:
+                problems.append(f"rolling {w.name} uses {w.function}; choose from {', '.join(ROLLING_FUNCTIONS)}")
+            if w.days[0] > w.days[1]:
+                problems.append(f"rolling {w.name} has an empty frame {w.days}")
+    if decl.windows and decl.day not in dims:
+        problems.append(f"windows need the day dimension {decl.day}")
+    return problems
+
+
+def _model_problems(decl: Declaration) -> list[str]:
+    from etl.summaries.compiler import output_columns
+
+    try:
+        columns = output_columns(decl)
+    except LookupError:
+        return [f"model {decl.model_label} does not exist"]
+    declared = set(decl.declared)
+    problems = [f"column {c} of {decl.model_label} is not declared" for c in columns if c not in declared]
+    problems += [f"column {c} of {decl.model_label} has no display format" for c in columns if c not in decl.formats]
+    problems += [f"display format for {c}, which {decl.model_label} does not have"
+                 for c in decl.formats if c not in columns]
+    return problems
+
+
+def declaration_problems(decl: Declaration) -> list[str]:
+    """What is wrong with one declaration, each as one sentence naming the summary."""
+    names = list(decl.declared)
+    problems = [f"{n} is declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    problems += _source_problems(decl) + _derived_problems(decl) + _window_problems(decl) + _model_problems(decl)
+    return [f"summary {decl.name}: {p}" for p in problems]
+
+
+def registry_problems(depends_on: Mapping[str, Iterable[str]]) -> list[str]:
+    """Dependencies on summaries that do not exist, and dependency cycles."""
+    problems = [
+        f"summary {name} depends on {dep}, which is not a summary"
+        for name, deps in depends_on.items() for dep in deps if dep not in depends_on
+    ]
+    try:
+        TopologicalSorter({name: set(deps) for name, deps in depends_on.items()}).prepare()
+    except CycleError as exc:
+        problems.append(f"dependency cycle: {' -> '.join(reversed(exc.args[1]))} (each depends on the next)")
+    return problems
+
+
+def summary_problems(summaries) -> list[str]:
+    """Everything wrong in a registry of :class:`~etl.summaries.registry.Summary` objects."""
+    problems = registry_problems({s.name: s.depends_on for s in summaries})
+    for s in summaries:
+        if s.declaration is not None:
+            problems += declaration_problems(s.declaration)
+    return problems
+
+
+@checks.register("etl")
+def check_declarations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The Django system check: one error per problem, the summaries' build refused."""
+    from etl.summaries.registry import SUMMARIES
+
+    return [checks.Error(problem, id="etl.E001") for problem in summary_problems(SUMMARIES.values())]

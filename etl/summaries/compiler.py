@@ -1,0 +1,214 @@
+"""Compiles a :class:`~etl.summaries.declare.Declaration` into one SQLAlchemy Core SELECT
+that reads like the SQL it makes, as a chain of named CTEs:
+
+- one CTE per source (its name): the query builder's rows, with the declared filters;
+- one per input (its name): the source grouped on the grain, with its aggregates;
+- ``matched``, with several inputs: their full outer join on the grain, in its portable
+  form (inputs stacked with ``UNION ALL``, 0 for the other inputs' measures, then summed
+  per key; GROUP BY puts NULL with NULL, so a NULL key matches itself);
+- ``rounded``, when values are rounded: each :class:`Rounded` in whole units of its last
+  decimal (``<name>_units``), exactly, half up (:func:`etl.queries.portable.round_half_up`);
+- with rolling windows or ranks, ``measured`` (every value of a row) then ``windowed``
+  (the window functions over it) before the final SELECT, which keeps the build window's
+  days; without, the final SELECT computes the ratios.
+
+The final SELECT gives the model's columns in the model's order. Ratios divide the
+row's own rounded values, so anyone can recompute them from the table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select, union_all
+from sqlalchemy.sql.selectable import CTE
+
+from etl.dates import DateRange, merge_days
+from etl.db.tables import summary_table
+from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
+from etl.queries.windows import day_in, day_number
+from etl.summaries.declare import Declaration, Input, Rank, Ratio, Rolling, Rounded
+
+Window = Sequence[DateRange] | None
+
+
+def output_columns(decl: Declaration) -> list[str]:
+    """The columns the summary writes: its model's, primary key excluded, in order."""
+    return [c.name for c in summary_table(decl.model_label).columns if not c.primary_key]
+
+
+def widened(window: Window, before: int, after: int) -> Window:
+    """The window's days plus ``before`` days before and ``after`` after each range: what
+    rolling windows must read to compute the window's days."""
+    if window is None or (before == 0 and after == 0):
+        return window
+    days = {
+        r.start + dt.timedelta(days=offset)
+        for r in window for offset in range(-before, r.days + after)
+    }
+    return merge_days(days)
+
+
+def source_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
+    """The source's rows (the window's days only, when given) that pass its filters."""
+    rows = inp.source.rows(window)
+    filters = [f.clause(rows.selected_columns) for f in inp.source.filters]
+    return (rows.where(*filters) if filters else rows).cte(inp.source.name)
+
+
+def grouped_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
+    """One row per grain value of the source, with the input's aggregates."""
+    cols = source_cte(decl, inp, window).c
+    keys = [cols[d.reads] for d in decl.grain]
+    splits = _splits(decl)
+    aggregates = []
+    for m in inp.measures:
+        if m.name in splits:
+            whole, rest = m.split(cols, *splits[m.name])
+            aggregates += [whole.label(f"{m.name}_whole"), rest.label(f"{m.name}_rest")]
+        else:
+            aggregates.append(m.aggregate(cols).label(m.name))
+    return (
+        select(
+            *(cols[d.name] if d.reads == d.name else cols[d.reads].label(d.name) for d in decl.grain),
+            *aggregates,
+        )
+        .group_by(*keys)
+        .cte(inp.name)
+    )
+
+
+def matched_cte(decl: Declaration, grouped: list[CTE]) -> CTE:
+    """The inputs matched on the grain: every key of any input, each measure summed (each
+    key has at most one row per input, so the sums just join them)."""
+    measures = _aggregate_columns(decl)
+    dims = [d.name for d in decl.grain]
+    zero = literal(0)
+    stacked = union_all(*(
+        select(
+            *(g.c[d] for d in dims),
+            *(g.c[m] if m in g.c else zero.label(m) for m in measures),
+        )
+        for g in grouped
+    )).subquery("stacked_inputs")
+    return (
+        select(*(stacked.c[d] for d in dims), *(func.sum(stacked.c[m]).label(m) for m in measures))
+        .group_by(*(stacked.c[d] for d in dims))
+        .cte("matched")
+    )
+
+
+def rounded_cte(decl: Declaration, totals: CTE) -> CTE:
+    """Adds ``<name>_units`` for each :class:`Rounded`: ``of / per`` in whole units of its
+    last decimal, rounded half up once (the fraction ``10**decimals / per`` reduced, so
+    the integers stay small)."""
+    units = []
+    for r in _of_kind(decl, Rounded):
+        times, per = r.factors
+        if r.split:
+            value = totals.c[f"{r.of}_whole"] + round_half_up(totals.c[f"{r.of}_rest"], per)
+        else:
+            value = round_half_up(totals.c[r.of] * times if times != 1 else totals.c[r.of], per)
+        units.append(value.label(f"{r.name}_units"))
+    return select(totals, *units).cte("rounded")
+
+
+def summary_rows(decl: Declaration, window: Window = None) -> Select:
+    """The summary's rows in its model's column order: every day (``window`` None) or only
+    the window's days (rolling windows read the days around them too)."""
+    reads = widened(window, *decl.lookback) if decl.windows else window
+    grouped = [grouped_cte(decl, inp, reads) for inp in decl.inputs]
+    rows = grouped[0] if len(grouped) == 1 else matched_cte(decl, grouped)
+    if _of_kind(decl, Rounded):
+        rows = rounded_cte(decl, rows)
+    values = _values(decl, rows)
+    columns = output_columns(decl)
+    if not decl.windows:
+        return select(*(values[c] for c in columns))
+    measured = select(*values.values()).cte("measured")
+    windowed = select(measured, *(_window(decl, w, measured).label(w.name) for w in decl.windows)).cte("windowed")
+    final = select(*(windowed.c[c] for c in columns))
+    return final if window is None else final.where(day_in(windowed.c[decl.day], window))
+
+
+# --- values of a row -------------------------------------------------------------------------
+
+def _of_kind(decl: Declaration, kind: type) -> list:
+    return [d for d in decl.derived if isinstance(d, kind)]
+
+
+def _splits(decl: Declaration) -> dict[str, tuple[int, int]]:
+    """Sums kept as whole units and remainders: name -> (times, per) of their Rounded."""
+    return {r.of: r.factors for r in _of_kind(decl, Rounded) if r.split}
+
+
+def _aggregate_columns(decl: Declaration) -> list[str]:
+    """The grouped columns of the aggregates (a split sum is two)."""
+    splits = _splits(decl)
+    return [
+        name for m in decl.aggregates
+        for name in ((f"{m.name}_whole", f"{m.name}_rest") if m.name in splits else (m.name,))
+    ]
+
+
+def _values(decl: Declaration, rows: CTE) -> dict[str, ColumnElement]:
+    """Every non-window column of a row, named: grain and aggregates as they are, rounded
+    values as decimals, ratios of the rounded values."""
+    values: dict[str, ColumnElement] = {d.name: rows.c[d.name] for d in decl.grain}
+    values.update({m.name: rows.c[m.name] for m in decl.aggregates if m.name in rows.c})
+    for r in _of_kind(decl, Rounded):
+        values[r.name] = shift_decimal(rows.c[f"{r.name}_units"], r.decimals).label(r.name)
+    for r in _of_kind(decl, Ratio):
+        values[r.name] = _ratio(decl, r, rows).label(r.name)
+    return values
+
+
+def _units(decl: Declaration, name: str, rows: CTE) -> tuple[ColumnElement, int]:
+    """(the value as an integer, its decimals): a count or sum as is, a rounded value in
+    whole units of its last decimal."""
+    rounded = {r.name: r for r in _of_kind(decl, Rounded)}
+    if name in rounded:
+        return rows.c[f"{name}_units"], rounded[name].decimals
+    return rows.c[name], 0
+
+
+def _scaled(expr: ColumnElement, places: int) -> ColumnElement:
+    return expr * (10 ** places) if places else expr
+
+
+def _ratio(decl: Declaration, ratio: Ratio, rows: CTE) -> ColumnElement:
+    """``numerator / denominator`` to ``decimals`` places, exact, half up; NULL when the
+    denominator is 0. Both as integers of their own scale: a/10^sa / (b/10^sb) = a·10^sb / (b·10^sa)."""
+    numerator, num_places = _units(decl, ratio.numerator, rows)
+    parts = [_units(decl, name, rows) for name in ratio.denominators]
+    den_places = parts[0][1]  # the checks make every part of a denominator the same scale
+    denominator = parts[0][0]
+    for part, _ in parts[1:]:
+        denominator = denominator + part
+    quotient = rounded_quotient(_scaled(numerator, den_places), _scaled(denominator, num_places), ratio.decimals)
+    return case((denominator > 0, quotient))
+
+
+def _window(decl: Declaration, w: Rolling | Rank, rows: CTE) -> ColumnElement:
+    partition = [rows.c[p] for p in w.partition_by]
+    value = rows.c[w.of]
+    if isinstance(w, Rolling):
+        return getattr(func, w.function)(value).over(
+            partition_by=partition, order_by=day_number(rows.c[decl.day]), range_=w.days,
+        )
+    return _rank(w, value, partition)
+
+
+def _rank(w: Rank, value: ColumnElement, partition: list[ColumnElement]) -> ColumnElement:
+    """Rank among the non-NULL values: NULLs sort last on both databases (they sort first
+    on one and last on the other by default), so they never push a value's rank down."""
+    order = (value.desc() if w.descending else value.asc()).nulls_last()
+    rank = func.rank().over(partition_by=partition, order_by=order)
+    if not w.percent:
+        return case((value.is_not(None), rank))
+    ranked = func.count(value).over(partition_by=partition)
+    return case(
+        (value.is_(None), None),
+        (ranked == 1, literal(0.0, Float)),
+        else_=cast(rank - 1, Float) / (ranked - 1),
+    )

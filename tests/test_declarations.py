@@ -1,0 +1,101 @@
+"""The start-up checks of summary declarations: each mistake is one clear error, reported
+by Django's system checks (so by every manage.py command) before anything is built."""
+import dataclasses
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from etl.summaries import SUMMARIES
+from etl.summaries.checks import declaration_problems, registry_problems, summary_problems
+from etl.summaries.declare import Count, CountDistinct, Equals, Input, Rank, Ratio, Rolling
+from etl.summaries.registry import declared
+
+from .declared import VISIT_DAY, VISIT_TREND
+
+
+def with_input(decl, *measures, filters=None):
+    (inp,) = decl.inputs
+    source = inp.source if filters is None else dataclasses.replace(inp.source, filters=filters)
+    return dataclasses.replace(decl, inputs=(Input(inp.name, source, measures),))
+
+
+def test_the_declared_summaries_are_correct():
+    assert summary_problems(SUMMARIES.values()) == []
+    assert declaration_problems(VISIT_DAY) == []
+    assert declaration_problems(VISIT_TREND) == []
+
+
+def test_unknown_column_in_a_measure():
+    broken = with_input(
+        VISIT_DAY, Count("nr_visits"), CountDistinct("nr_patients", "patient"), Count("nr_no_show"),
+    )
+    assert declaration_problems(broken) == [
+        "summary visit_day: measure nr_patients reads patient, which source counted_visits does not have "
+        "(it has day, location_id, patient_id, status)"
+    ]
+
+
+def test_unknown_column_in_a_filter_and_a_condition():
+    broken = with_input(
+        VISIT_DAY, Count("nr_visits", when=Equals("state", "completed")),
+        CountDistinct("nr_patients", "patient_id"), Count("nr_no_show"),
+        filters=(Equals("kind", "x"),),
+    )
+    problems = declaration_problems(broken)
+    assert [p.split(",")[0] for p in problems] == [
+        "summary visit_day: filter of source counted_visits reads kind",
+        "summary visit_day: measure nr_visits reads state",
+    ]
+
+
+def test_ratio_of_a_measure_that_does_not_exist():
+    broken = dataclasses.replace(VISIT_DAY, derived=(
+        VISIT_DAY.derived[0], Ratio("visits_per_patient", "nr_visits", "nr_patient", 2),
+    ))
+    assert declaration_problems(broken) == [
+        "summary visit_day: ratio visits_per_patient divides nr_visits by nr_patient, but nr_patient is not a "
+        "measure of this summary (a count, a sum or a rounded value)"
+    ]
+
+
+def test_windows_of_unknown_measures_and_dimensions():
+    broken = dataclasses.replace(VISIT_TREND, windows=(
+        Rolling("visits_3d", "nr_visit", "sum", partition_by=("location",), days=(-2, 0)),
+        *VISIT_TREND.windows[1:3],
+        Rank("no_show_pct_rank", "no_show_rate", partition_by=("day",), percent=True),
+    ))
+    assert declaration_problems(broken) == [
+        "summary visit_trend: rolling visits_3d is of nr_visit, which is not a measure of this summary",
+        "summary visit_trend: rolling visits_3d is partitioned by location, which is not a dimension",
+    ]
+
+
+def test_model_columns_must_be_declared_and_formatted():
+    formats = {k: v for k, v in VISIT_DAY.formats.items() if k != "nr_no_show"}
+    broken = dataclasses.replace(VISIT_DAY, derived=VISIT_DAY.derived[:1], formats={**formats, "extra": None})
+    assert declaration_problems(broken) == [
+        "summary visit_day: column visits_per_patient of etl.VisitDay is not declared",
+        "summary visit_day: column nr_no_show of etl.VisitDay has no display format",
+        "summary visit_day: display format for extra, which etl.VisitDay does not have",
+    ]
+
+
+def test_dependency_cycle_and_unknown_dependency():
+    assert registry_problems({"a": ("b",), "b": ("c",), "c": ("a",), "d": ("e",)}) == [
+        "summary d depends on e, which is not a summary",
+        "dependency cycle: a -> b -> c -> a (each depends on the next)",
+    ]
+    assert registry_problems({"a": (), "b": ("a",)}) == []
+
+
+def test_every_command_reports_a_bad_declaration_as_one_error(monkeypatch):
+    cyclic = dataclasses.replace(VISIT_DAY, depends_on=("visit_trend",))
+    trend = dataclasses.replace(VISIT_TREND, depends_on=("visit_day",))
+    monkeypatch.setitem(SUMMARIES, "visit_day", declared(cyclic))
+    monkeypatch.setitem(SUMMARIES, "visit_trend", declared(trend))
+    with pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    message = str(raised.value)
+    assert "(etl.E001) dependency cycle: visit_" in message
+    assert message.count("etl.E001") == 1
