@@ -64,10 +64,12 @@ test-postgres: install ## the suite on PostgreSQL only (PG_URL)
 	DATABASE_URL=$(PG_URL) TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q
 
 SIZE ?= 100k
+SHAPE ?= sparse
+BENCH_DB ?= emr_bench
 BENCH_ARGS ?=
-bench: install ## benchmarks on PostgreSQL vs hand-written SQL and the ORM (SIZE=100k|1m|10m, BENCH_ARGS=...); not in make test
-	scripts/ensure_postgres.sh emr_bench
-	$(PY) -m bench.run --size $(SIZE) $(BENCH_ARGS)
+bench: install ## benchmarks vs hand-written SQL and the ORM (SIZE=100k|1m|10m, SHAPE=sparse|dense, BENCH_DB=..., BENCH_ARGS=...); not in make test
+	scripts/ensure_postgres.sh $(BENCH_DB)
+	$(PY) -m bench.run --size $(SIZE) --shape $(SHAPE) --database-url postgres://postgres@127.0.0.1:5432/$(BENCH_DB) $(BENCH_ARGS)
 	$(MAKE) --no-print-directory bench-web
 
 WEB_BENCH_ARGS ?=

@@ -57,14 +57,18 @@ class Context:
     orm: bool
     reuse_data: bool
     conn: "psycopg2.extensions.connection"
+    shape: str = "sparse"
+    days: int = 730
+    seed: int = 1
     built: bool = False
     failures: list[str] = field(default_factory=list)
     cache: dict = field(default_factory=dict)
 
-    def process(self, argv: list[str]) -> Measurement:
-        """Run ``argv`` in the project directory against the bench database: wall seconds,
-        peak resident memory (``/usr/bin/time -f %M``), the last lines of its output."""
-        env = {**os.environ, "DATABASE_URL": self.url, "DJANGO_SETTINGS_MODULE": "project.settings"}
+    def process(self, argv: list[str], url: str | None = None, output_lines: int | None = 12) -> Measurement:
+        """Run ``argv`` in the project directory against the bench database (or ``url``):
+        wall seconds, peak resident memory (``/usr/bin/time -f %M``), the last
+        ``output_lines`` lines of its output (None: all)."""
+        env = {**os.environ, "DATABASE_URL": url or self.url, "DJANGO_SETTINGS_MODULE": "project.settings"}
         env.pop("EMR_DATABASE_URL", None)  # raw and summary tables in the one database
         with tempfile.NamedTemporaryFile("r", suffix=".tmp") as rss:
             timer = [str(TIME), "-f", "%M", "-o", rss.name] if TIME.exists() else []
@@ -75,16 +79,19 @@ class Context:
                 raise BenchFailure(f"`{' '.join(argv[1:])}` exited {done.returncode}: {done.stderr.strip()[-2000:]}")
             # Without /usr/bin/time: the largest child so far, an upper bound.
             kb = int(rss.read().split()[-1]) if timer else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return Measurement(seconds, peak_mb=kb / 1024, details={"output": done.stdout.strip().splitlines()[-12:]})
+        lines = done.stdout.strip().splitlines()
+        return Measurement(seconds, peak_mb=kb / 1024,
+                           details={"output": lines if output_lines is None else lines[-output_lines:]})
 
-    def manage(self, *args: str) -> Measurement:
-        return self.process([sys.executable, "manage.py", *args])
+    def manage(self, *args: str, url: str | None = None, output_lines: int | None = 12) -> Measurement:
+        return self.process([sys.executable, "manage.py", *args], url, output_lines)
 
-    def build(self, *args: str) -> Measurement:
-        """``build_summaries`` with ``args``; ``work_seconds`` is the build's own time."""
-        m = self.manage("build_summaries", *args)
+    def build(self, *args: str, url: str | None = None) -> Measurement:
+        """``build_summaries`` with ``args`` (on ``url``, else the bench database);
+        ``work_seconds`` is the build's own time."""
+        m = self.manage("build_summaries", *args, url=url)
         m.work_seconds = reported(m, r"built \d+ summaries: .* in ([\d.]+) s")
-        self.built = True
+        self.built = self.built or url is None
         return m
 
     def ensure_built(self) -> None:

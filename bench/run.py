@@ -16,6 +16,7 @@ returning a :class:`Measurement`, so more (page timings, say) can be added.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -24,13 +25,16 @@ import time
 
 from psycopg2 import sql
 
-from . import orm, reference, reference_scores
+from . import orm, reference, reference_scores, settings, sqlite
 from .harness import BenchFailure, Context, Entry, Measurement, connect, reported, run_entries
 from .report import report
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/emr_bench"
 SIZES = {"100k": (100_000, 20), "1m": (1_000_000, 200), "10m": (10_000_000, 400)}
-DAYS, SEED = 730, 1
+# sparse: two years at many clinics (about one counted visit per staff_summary row);
+# dense: 90 days at 20 clinics, many visits per row, as real clinics are.
+SHAPES = {"sparse": (730, None), "dense": (90, 20)}
+SEED = 1
 RAW_TABLES = ("emr_location", "emr_role", "emr_staff", "emr_service", "emr_patient", "emr_visit", "emr_shift")
 # Every tenth completed or cancelled visit of the day swaps status: applied twice, the
 # day is back as it was, so repeated runs alternate between two states.
@@ -46,8 +50,8 @@ def generate(ctx: Context) -> Measurement:
     """Migrate and recreate the raw tables (untimed), then time ``generate_emr``."""
     ctx.manage("migrate", "-v0")
     ctx.manage("init_emr", "--drop", "--noinput")
-    m = ctx.manage("generate_emr", "--visits", str(ctx.visits), "--days", str(DAYS),
-                   "--clinics", str(ctx.clinics), "--seed", str(SEED))
+    m = ctx.manage("generate_emr", "--visits", str(ctx.visits), "--days", str(ctx.days),
+                   "--clinics", str(ctx.clinics), "--seed", str(ctx.seed))
     m.work_seconds = reported(m, r"^generated .* in ([\d.]+) s$")
     settle(ctx)
     return m
@@ -191,6 +195,10 @@ ENTRIES: list[Entry] = [
     Entry("build, 1 staff role changed", incremental_staff),
     Entry("Django ORM", orm_way, skip=lambda c: None if c.orm else (
         "skipped at 10m: too slow (--orm runs it)" if c.size == "10m" else "skipped (--no-orm)")),
+    *(dataclasses.replace(e, skip=lambda c: None if c.cache["settings"] else "skipped (--no-settings)")
+      for e in settings.ENTRIES),
+    *(dataclasses.replace(e, skip=lambda c: None if c.cache["sqlite"] else "skipped (--no-sqlite)")
+      for e in sqlite.ENTRIES),
 ]
 
 
@@ -198,16 +206,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=str.lower, choices=SIZES, default="100k", help="visits: 100k, 1m or 10m")
     parser.add_argument("--repeat", type=int, help="runs of each timed entry (default 3; 1 at 10m)")
-    parser.add_argument("--clinics", type=int, help="override the clinics of the size (fewer: denser groups)")
+    parser.add_argument("--shape", choices=SHAPES, default="sparse",
+                        help="sparse: 730 days, clinics by size; dense: 90 days at 20 clinics")
+    parser.add_argument("--clinics", type=int, help="override the clinics of the size and shape")
+    parser.add_argument("--settings", action=argparse.BooleanOptionalAction,
+                        help="time the build's SQL under each session-settings variant (default: not at 10m)")
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction,
+                        help="the SQLite build against its hand-written reference (default: not at 10m)")
     parser.add_argument("--orm", action=argparse.BooleanOptionalAction, help="run the ORM entry (default: not at 10m)")
     parser.add_argument("--reuse-data", action="store_true", help="skip generate_emr: keep the bench database's rows")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
     visits, clinics = SIZES[args.size]
+    days, shape_clinics = SHAPES[args.shape]
+    small = args.size != "10m"
     try:
-        ctx = Context(args.size, visits, args.clinics or clinics, args.database_url,
-                      args.repeat or (1 if args.size == "10m" else 3),
-                      args.size != "10m" if args.orm is None else args.orm, args.reuse_data, connect(args.database_url))
+        ctx = Context(args.size, visits, args.clinics or shape_clinics or clinics, args.database_url,
+                      args.repeat or (3 if small else 1), small if args.orm is None else args.orm,
+                      args.reuse_data, connect(args.database_url), shape=args.shape, days=days, seed=SEED)
+        ctx.cache["settings"] = small if args.settings is None else args.settings
+        ctx.cache["sqlite"] = small if args.sqlite is None else args.sqlite
         started = dt.datetime.now(dt.timezone.utc)
         if ctx.reuse_data:
             settle(ctx)

@@ -61,7 +61,7 @@ def sched_db(tmp_path):
     database.queue = queue
     database.logs = tmp_path
     database.manage("migrate", "-v", "0")
-    database.manage("init_emr", "--drop")
+    database.manage("init_emr", "--drop", "--noinput")
     database.manage("generate_emr", "--visits", "4000", "--days", "40", "--clinics", "3", "--seed", "5")
     yield database
     drop()

@@ -35,7 +35,7 @@ def busy(request, tmp_path):
         raw_url, drop_raw = emr_database(tmp_path, connection.vendor)
         database.env["EMR_DATABASE_URL"] = raw_url
     database.manage("migrate", "-v", "0")
-    database.manage("init_emr", "--drop")
+    database.manage("init_emr", "--drop", "--noinput")
     database.manage("generate_emr", "--visits", VISITS, "--days", "60", "--clinics", "4", "--seed", "5")
     database.manage("build_summaries", "--quiet")
     yield database, raw_url.replace("postgresql+psycopg2://", "postgresql://")

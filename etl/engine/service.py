@@ -30,6 +30,7 @@ from sqlalchemy import delete, func, insert, select, text
 
 from etl.engine import capture, changes, dimensions, fingerprints, gates, ledger, statements
 from etl import db
+from etl.db import swap
 from etl.dates import DateRange
 from etl.engine.locks import BuildLocked, build_lock
 from etl.engine.plan import SummaryPlan, plan_summary
@@ -125,6 +126,17 @@ def _write_same_database(summary: Summary, window) -> tuple[int, int]:
     return deleted, written
 
 
+def _write_swapped(summary: Summary, plan) -> tuple[int, int]:
+    """Build the staging table of a swap; (rows it replaces, rows written)."""
+    deleted = int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
+    written = 0
+    for stmt in plan.build:
+        count = db.execute(stmt)
+        if isinstance(stmt, swap.CreateTableAs):
+            written = count
+    return deleted, written
+
+
 def _write_streamed(summary: Summary, window) -> tuple[int, int]:
     remove = delete(summary.table)
     if window is not None:
@@ -186,7 +198,10 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 db.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             for stmt in statements.session_settings(db.vendor()):
                 db.execute(stmt)
-            for number, piece in enumerate(pieces, start=1):
+            swap_plan = statements.table_swap(summary, p.window)
+            if swap_plan is not None:  # a full rebuild on PostgreSQL: build a new table, swap it in
+                deleted, written = _write_swapped(summary, swap_plan)
+            for number, piece in enumerate(pieces if swap_plan is None else [], start=1):
                 # A summary of summaries runs in Django's database, wherever the raw rows are.
                 streamed = db.emr_engine() is not None and summary.reads_raw
                 write = _write_streamed if streamed else _write_same_database
@@ -194,13 +209,18 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 deleted, written = deleted + d, written + w
                 progress(f"{summary.name}", done=number, total=len(pieces))
             _pause_for_tests()
-            # A bulk load re-adds the unique grain constraint, which checks the same thing.
+            # A bulk load or swap adds the unique grain constraint, which checks the same thing.
             days_written = gates.check(
-                summary.table, summary.grain, summary.gates, p.window, gates.reference_totals(summary, p.window),
+                summary.table if swap_plan is None else swap_plan.readable, summary.grain, summary.gates,
+                p.window, gates.reference_totals(summary, p.window),
                 check_grain=not statements.bulk_load(p.window), period=summary.period,
             )
             _record_built(p)
+            if swap_plan is not None:  # last: the live table stays locked only until the commit
+                statements.swap_in(swap_plan)
             days = len(p.days) if not p.full else days_written
+    except statements.SwapLocked as exc:
+        raise BuildError(f"{summary.name}: {exc}") from exc
     except DatabaseError as exc:
         raise BuildError(statements.refusal_message(summary.name, exc)) from exc
     mode = "full" if p.full else "incremental"

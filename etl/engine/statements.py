@@ -2,18 +2,23 @@
 
 One place decides what a rebuild of a summary runs, so the build and its printed script
 never differ: delete the rows of the days being rebuilt and insert them again with one
-``INSERT ... SELECT`` per piece of at most ``MAX_RANGE_DAYS`` days; a full rebuild on
-PostgreSQL is a bulk load instead (:mod:`etl.db.fastload`).
+``INSERT ... SELECT`` per piece of at most ``MAX_RANGE_DAYS`` days. A full rebuild on
+PostgreSQL (raw tables in the same database) is a table swap (:mod:`etl.db.swap`), or,
+for a table the swap cannot carry everything of, a bulk load in place
+(:mod:`etl.db.fastload`).
 """
 from __future__ import annotations
 
+import datetime as dt
+import time
 from typing import Iterable, Sequence
 
+from django.db import OperationalError, transaction
 from sqlalchemy import and_, delete, false, func, insert, or_, select, text
 from sqlalchemy.sql import Executable
 
 from etl import db
-from etl.db import fastload
+from etl.db import fastload, swap
 from etl.dates import DateRange
 from etl.engine.plan import SummaryPlan
 from etl.summaries import Summary
@@ -21,9 +26,13 @@ from etl.summaries import Summary
 RANGES_PER_STATEMENT = 31
 MAX_RANGE_DAYS = 31
 
-# Per-transaction settings for the big aggregation on PostgreSQL (see README, "Speed"):
-# sorts and hashes stay in memory, and JIT compilation (0.3-0.5 s a query) is skipped.
-POSTGRES_BUILD_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off")
+# Per-transaction settings on PostgreSQL, as measured by `make bench` (README, "Speed"):
+# JIT compilation costs more than it saves on these queries (1m visits: the build's SQL
+# 18.2 s with jit off against 24.3 s with server defaults). work_mem = 256MB did not win
+# (20.3 s with jit off) and let one hash aggregate hold 0.5 GB; parallel workers are
+# never planned here (the role-group walk is a recursive CTE, parallel-restricted), so
+# max_parallel_workers_per_gather stays the server's.
+POSTGRES_BUILD_SETTINGS = ("SET LOCAL jit = off",)
 LOCK_NOT_AVAILABLE = "55P03"
 """PostgreSQL's SQLSTATE when ``lock_timeout`` ends a wait."""
 
@@ -42,7 +51,7 @@ def lock_timeout_ms() -> int:
 
 
 def session_settings(vendor: str) -> list[Executable]:
-    """The transaction's settings on PostgreSQL: memory, no JIT, and a ``lock_timeout`` so
+    """The transaction's settings on PostgreSQL: no JIT, and a ``lock_timeout`` so
     a rebuild that cannot lock its summary table (a reader holds it in an open transaction)
     fails after that long instead of queueing without limit while every new reader of the
     table queues behind it (``set_config(..., true)`` is ``SET LOCAL`` with a bound value)."""
@@ -58,14 +67,19 @@ def lock_wait_ended(exc: BaseException) -> bool:
     return getattr(cause, "pgcode", None) == LOCK_NOT_AVAILABLE or getattr(exc, "pgcode", None) == LOCK_NOT_AVAILABLE
 
 
+def lock_refusal() -> str:
+    """Why a rebuild gave up waiting for its summary table's lock; the old rows are kept."""
+    return (
+        f"gave up after waiting {lock_timeout_ms() / 1000:g} s for a lock on the summary table (another"
+        " session holds it, e.g. a reader in an open transaction); the previous rows were kept. Retry"
+        " later, or raise SUMMARY_LOCK_TIMEOUT_SECONDS"
+    )
+
+
 def refusal_message(summary_name: str, exc: BaseException) -> str:
     """One line saying why the database refused a rebuild; the old rows are kept."""
     if lock_wait_ended(exc):
-        return (
-            f"{summary_name}: gave up after waiting {lock_timeout_ms() / 1000:g} s for a lock on the summary"
-            " table (another session holds it, e.g. a reader in an open transaction); the previous rows"
-            " were kept. Retry later, or raise SUMMARY_LOCK_TIMEOUT_SECONDS"
-        )
+        return f"{summary_name}: {lock_refusal()}"
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{summary_name}: the database refused the build: {first_line}"
 
@@ -82,6 +96,52 @@ def statement_windows(window: Sequence[DateRange] | None) -> list[Sequence[DateR
 def bulk_load(window: Sequence[DateRange] | None) -> bool:
     """A full rebuild on PostgreSQL, in the same database: load it as a bulk load."""
     return window is None and db.vendor() == "postgresql" and db.emr_engine() is None
+
+
+# The swap waits at most this long for the live table's lock per try, so readers queued
+# behind it wait no longer; it retries until SUMMARY_LOCK_TIMEOUT_SECONDS have passed
+# (0: without limit), the same bound as every other lock wait of a rebuild.
+SWAP_LOCK_TIMEOUT = "1s"
+SWAP_RETRY_SECONDS = 0.5
+
+
+class SwapLocked(RuntimeError):
+    """The live table stayed locked by readers for SUMMARY_LOCK_TIMEOUT_SECONDS: nothing changed."""
+
+
+def table_swap(summary: Summary, window: Sequence[DateRange] | None) -> swap.Swap | None:
+    """The table swap of a full rebuild on PostgreSQL, or None: not a full rebuild there,
+    or the table has something a swap would lose (:func:`etl.db.swap.blockers`)."""
+    if not bulk_load(window) or swap.blockers(summary.table):
+        return None
+    return swap.plan(summary.model_label, summary.table, summary.columns, summary.rows(None))
+
+
+def swap_statements(plan: swap.Swap) -> list[Executable]:
+    return [*plan.build, plan.lock, *swap.publish(plan)]
+
+
+def swap_in(plan: swap.Swap) -> None:
+    """Take the live table's lock (bounded waits, retried), then publish the staging
+    table under its name. Runs inside the build's transaction; the commit follows."""
+    previous = db.fetch_scalar(select(func.current_setting("lock_timeout")))
+    db.execute(select(func.set_config("lock_timeout", SWAP_LOCK_TIMEOUT, True)))
+    wait = lock_timeout_ms() / 1000
+    deadline = time.monotonic() + wait if wait else None
+    while True:
+        try:
+            with transaction.atomic():  # a savepoint: a timed-out try is undone alone
+                db.execute(plan.lock)
+            break
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                raise
+            if deadline is not None and time.monotonic() > deadline:
+                raise SwapLocked(lock_refusal()) from None
+            time.sleep(SWAP_RETRY_SECONDS)
+    db.execute(select(func.set_config("lock_timeout", previous, True)))
+    for stmt in swap.publish(plan):
+        db.execute(stmt)
 
 
 def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None) -> list[Executable]:
@@ -128,7 +188,9 @@ def build_sql(
             parts.append(db.literal_sql(remove, django_vendor) + ";")
             continue
         parts.append("BEGIN;")
-        for stmt in session_settings(django_vendor) + rebuild_statements(summary, win):
+        plan = table_swap(summary, win)
+        rebuild = swap_statements(plan) if plan else rebuild_statements(summary, win)
+        for stmt in session_settings(django_vendor) + rebuild:
             parts.append(db.literal_sql(stmt, django_vendor) + ";")
         parts.append("COMMIT;")
     return "\n".join(parts) + "\n"

@@ -23,7 +23,7 @@ def drop_sqlite_grain_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('etl', '0005_change_capture'),
+        ('etl', '0007_change_capture'),
     ]
 
     operations = [

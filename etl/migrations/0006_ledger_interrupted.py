@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('etl', '0008_operations'),
+        ('etl', '0005_operations'),
     ]
 
     operations = [

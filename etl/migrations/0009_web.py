@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('etl', '0006_location_snapshot'),  # chained after main's latest when merged
+        ('etl', '0008_location_snapshot'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

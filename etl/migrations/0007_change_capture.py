@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('etl', '0009_ledger_interrupted'),
+        ('etl', '0006_ledger_interrupted'),
     ]
 
     operations = [
