@@ -1,8 +1,6 @@
 """The list pages: outliers, staff by role group and service, regions by month, builds."""
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
 
@@ -90,9 +88,6 @@ def builds(request):
         "id", "started_at", "finished_at", "status", "trigger", "mode", "summaries", "partitions_rebuilt",
         "rows_deleted", "rows_written", "duration_seconds", "error")]
     states = list(SummaryState.objects.order_by("name").values("name", "built_at", "full_built_at"))
-    now = dt.datetime.now()
-    for s in states:
-        s["staleness"] = now - s["built_at"]
     return table_page(request, "etl/table.html", title="Builds", columns=columns,
                       rows=runs.values(*[c.key for c in columns]),
                       prepare=lambda dicts: ({**d, "suppressed": []} for d in dicts), csv_name="builds.csv",

@@ -78,7 +78,6 @@ def overview(request):
         "tbody": table_body(columns, days),
         "choices": filter_choices(request, ("region", "clinic")), "filters": CLINIC_FILTERS, "values": data,
         "errors": fs.errors, "last_run": last_run, "last_ok": last_ok,
-        "stale": (dt.datetime.now() - last_ok.finished_at) if last_ok and last_ok.finished_at else None,
         "pending": PendingDay.objects.count(), "query_csv": query_without(request, "format"),
     })
 
