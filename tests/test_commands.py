@@ -105,3 +105,20 @@ def test_counts_read_in_the_singular(emr, capsys):
     call_command("build_summaries", "--summary", "staff_summary")
     # 6 hand-worked staff_summary rows (test_progress_output): one summary built.
     assert "built 1 summary: 6 rows written, 0 replaced, in " in capsys.readouterr().out
+
+
+def test_show_summaries_prints_the_clinic_scores(emr, capsys):
+    from . import clinic_handmade
+
+    clinic_handmade.load()
+    call_command("build_summaries")
+    capsys.readouterr()
+    call_command("show_summaries")
+    out = capsys.readouterr().out
+    expected = clinic_handmade.REGION_MONTH_BY_KEY  # worked out by hand, row by row
+    # region_month sums clinic_day: 294 + 6 + 5 + 201 + 1 + 2 + 6 + 0 + 3 = 518 completed
+    # visits; outliers on clinic 10, Jan 21 and clinic 40, Jan 31; 9 rows over 4 months.
+    assert sum(row[1] for row in expected.values()) == 518
+    assert re.search(r"^clinic_day .* completed 518$", out, re.M)
+    assert re.search(r"^clinic_score .* rows  outlier days 2$", out, re.M)
+    assert re.search(r"^region_month +9 rows  months 4$", out, re.M)

@@ -1,9 +1,9 @@
 """A short text overview of the built summary tables, read through the Django models."""
 from __future__ import annotations
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
-from etl.models import StaffCostSummary, StaffSummary
+from etl.models import ClinicDay, ClinicScore, RegionMonth, StaffCostSummary, StaffSummary
 
 
 def overview_lines(top: int = 5) -> list[str]:
@@ -25,6 +25,18 @@ def overview_lines(top: int = 5) -> list[str]:
         f"staff_cost_summary  {cost['rows']:>9,} rows  rostered hours {float(cost['hours'] or 0):,.1f}"
         f"  staff cost {float(cost['cost'] or 0):,.2f}  completed {cost['visits'] or 0:,}"
     )
+    clinics = ClinicDay.objects.aggregate(
+        rows=Count("id"), first=Min("day"), last=Max("day"), clinics=Count("clinic_id", distinct=True),
+        visits=Sum("nr_visits"),
+    )
+    lines.append(
+        f"clinic_day          {clinics['rows']:>9,} rows  {clinics['first']} .. {clinics['last']}"
+        f"  clinics {clinics['clinics']:,}  completed {clinics['visits'] or 0:,}"
+    )
+    scores = ClinicScore.objects.aggregate(rows=Count("id"), outliers=Count("id", filter=Q(is_outlier=True)))
+    lines.append(f"clinic_score        {scores['rows']:>9,} rows  outlier days {scores['outliers']:,}")
+    months = RegionMonth.objects.aggregate(rows=Count("id"), months=Count("month", distinct=True))
+    lines.append(f"region_month        {months['rows']:>9,} rows  months {months['months']:,}")
     busiest = (
         StaffCostSummary.objects.values("location_id")
         .annotate(visits=Sum("nr_visits"), hours=Sum("rostered_hours"), cost=Sum("staff_cost"))
