@@ -73,8 +73,8 @@ def test_show_summaries_prints_the_hand_worked_totals(emr, capsys):
     # rostered 1.3333+12.5+8+0+3 = 24.8333 h; cost 8.33+338.58+244+0+120 = 710.91
     assert "rostered hours 24.8  staff cost 710.91  completed 11" in out
     # location 102 holds every cost row; 999 only v16: 710.91 / 10 completed = 71.09
-    assert "       102         10        24.8       710.91       71.09" in out
-    assert "       999          1         0.0         0.00        0.00" in out
+    assert "       102         10        24.8       710.91       71.09  Dept" in out
+    assert "       999          1         0.0         0.00        0.00  (not in emr_location)" in out
 
 
 def test_ledger_records_the_mode_each_run_had(emr, capsys):

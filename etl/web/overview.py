@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Max, Min, Q, Sum
 
-from etl.models import ClinicDay, ClinicScore, RegionMonth, StaffCostSummary, StaffSummary
+from etl.models import ClinicDay, ClinicScore, Location, RegionMonth, StaffCostSummary, StaffSummary
 
 
 def overview_lines(top: int = 5) -> list[str]:
@@ -43,12 +43,14 @@ def overview_lines(top: int = 5) -> list[str]:
         .order_by("-visits", "location_id")[:top]
     )
     if busiest:
+        names = dict(Location.objects.filter(id__in=[row["location_id"] for row in busiest]).values_list("id", "name"))
         lines.append("")
-        lines.append(f"{'location':>10} {'completed':>10} {'rostered h':>11} {'staff cost':>12} {'cost/visit':>11}")
+        lines.append(f"{'location':>10} {'completed':>10} {'rostered h':>11} {'staff cost':>12} {'cost/visit':>11}  name")
         for row in busiest:
             per_visit = f"{float(row['cost']) / row['visits']:.2f}" if row["visits"] else "-"
+            name = names.get(row["location_id"], "(not in emr_location)")
             lines.append(
                 f"{row['location_id']:>10} {row['visits']:>10,} {float(row['hours']):>11,.1f}"
-                f" {float(row['cost']):>12,.2f} {per_visit:>11}"
+                f" {float(row['cost']):>12,.2f} {per_visit:>11}  {name}"
             )
     return lines
