@@ -59,7 +59,9 @@ def test_fan_out_equals_a_single_process_build_row_for_row(sched_db):
     single = full_tables(database)
     assert backfilled == single
     assert backfilled != fanned_tables, "the backfill saw the change"
-    assert [row[0] for row in runs(database)] == ["succeeded"] * 3
+    # the command's fan-out, the ordinary build it runs next for section 4 (monthly tables and
+    # summaries of summaries), the task's fan-out, and the full build compared with
+    assert [row[0] for row in runs(database)] == ["succeeded"] * 4
     assert database.query("SELECT status, batches_total FROM etl_fanout_run ORDER BY id")[0] == ("published", 7)
 
 
@@ -102,9 +104,12 @@ def test_a_lost_publish_is_finished_by_the_next_scheduled_build(emr, settings):
     assert StaffSummary.objects.count() == len(handmade.EXPECTED_STAFF_SUMMARY)
     assert StaffCostSummary.objects.count() == len(handmade.EXPECTED_STAFF_COST_SUMMARY)
     assert fetch_all(fanout_stage_query()) == []
-    # Ledger: the fan-out's run published; the scheduled build after it found nothing to do.
+    # Ledger: the fan-out's run published; the scheduled build after it built, in full, the
+    # section 4 summaries that the fan-out could not (here never built before).
     assert list(BuildRun.objects.order_by("id").values_list("status", "noop_runs")) == [("succeeded", 0),
-                                                                                        ("succeeded", 1)]
+                                                                                        ("succeeded", 0)]
+    after = BuildRun.objects.order_by("id").last().full_rebuilds
+    assert "clinic_score: never built" in after and "region_month: never built" in after
 
 
 @postgres_only

@@ -40,8 +40,9 @@ from etl.engine.transient import is_unreachable
 from etl.dates import DateRange
 from etl.db.tables import raw
 from etl.queries.portable import day_of
-from etl.models import BuildRun, FanoutBatch, FanoutRun
+from etl.models import BuildRun, FanoutBatch, FanoutRun, SummaryState
 from etl.summaries import SUMMARIES, Summary
+from etl.summaries.registry import dependents
 
 STAGE_PREFIX = "etl_stage_"
 
@@ -87,6 +88,13 @@ def start(names: Iterable[str] | None = None, *, full: bool = False, since: dt.d
     """Record a fanned-out build and create its staging tables; send it with :func:`dispatch`."""
     require_postgres()
     summaries = _choose(names)
+    if names is None:
+        summaries = [s for s in summaries if fannable(s)]
+    else:
+        refused = [s.name for s in summaries if not fannable(s)]
+        if refused:
+            raise BuildError(f"{', '.join(refused)} cannot be fanned out (monthly, reaching forward, or reading"
+                             " other summaries): build it without --fan-out")
     check_ready()
     backfill = backfill_range(since, until)
     if not full and backfill is None:
@@ -120,6 +128,14 @@ def start(names: Iterable[str] | None = None, *, full: bool = False, since: dt.d
             for summary in summaries:
                 db.execute(CreateTable(stage_table(run.pk, summary)))
     return run
+
+
+def fannable(summary) -> bool:
+    """Whether batches of days can build ``summary`` on their own: it reads only raw rows,
+    has a row per day, and a day's rows depend on that day alone. The others (monthly
+    tables, forward reach, summaries of summaries) are marked for a full rebuild when the
+    fan-out publishes, and the command builds them right after it."""
+    return summary.reads_raw and summary.period == "day" and summary.reach is None and not summary.depends_on
 
 
 def _overlap(window: DateRange, days: DateRange | None) -> DateRange | None:
@@ -231,9 +247,13 @@ def _replace_live_rows(run: FanoutRun) -> dict:
         deleted += db.execute(remove)
         staged = select(*(stage.c[c] for c in summary.columns))
         written += db.execute(insert(summary.table).from_select(summary.columns, staged))
-        gates.check(summary.table, summary.grain, summary.gates, window, gates.raw_totals(window))
+        gates.check(summary.table, summary.grain, summary.gates, window, gates.reference_totals(summary, window))
         _record_built(SummaryPlan(summary, run.definitions[summary.name], "--full --fan-out" if run.full else None,
                                   days=days, current_staff=staff))
+    published = {s.name for s in _summaries(run)}
+    readers = set().union(*(dependents(name) for name in published)) - published
+    # What reads the published rows saw the old ones: its next build is full.
+    SummaryState.objects.filter(name__in=readers, full_reason="").update(full_reason="a fan-out rebuilt what it reads")
     fulls = "; ".join(f"{s.name}: --full --fan-out" for s in _summaries(run)) if run.full else ""
     return {"days": (run.until - run.since).days + 1, "deleted": deleted, "written": written, "full_rebuilds": fulls}
 

@@ -105,6 +105,10 @@ class Command(EtlCommand):
             fanout_watch.wait(run.pk, progress)
             if not quiet:
                 self.stdout.write(f"fan-out {run.pk}: {run.batches_total} batches published (run {run.build_run_id})")
+            if summaries is None:
+                # What the batches could not build (monthly tables, summaries of summaries):
+                # an ordinary build, right after the publish marked it for a full rebuild.
+                build_summaries(None, wait=wait, trigger=trigger, progress=progress)
             return
         report = build_summaries(summaries, full=full, since=since, until=until, wait=wait, trigger=trigger,
                                  progress=progress, verify=verify)
