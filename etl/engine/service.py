@@ -297,7 +297,16 @@ def build_summaries(
                 raise
             except KeyboardInterrupt:
                 # Ctrl-C: the summary being rebuilt rolled back; say so now, not at the next build.
-                ledger.finish(run, "interrupted", error="interrupted (Ctrl-C)", **_totals(results))
+                # PostgreSQL's cancel request is asynchronous: when it reaches the server after
+                # the interrupted statement ended, it cancels the next one, which may be this
+                # ledger write. Write it once more then.
+                for attempt in (1, 2):
+                    try:
+                        ledger.finish(run, "interrupted", error="interrupted (Ctrl-C)", **_totals(results))
+                        break
+                    except KeyboardInterrupt:
+                        if attempt == 2:
+                            raise
                 raise
             except Exception as exc:
                 ledger.finish(run, "failed", error=str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc),
