@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from etl.engine import capture, changes, dimensions, fingerprints, gates, ledger, statements
 from etl import db

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from sqlalchemy import select, union
+from sqlalchemy import select
 
 from etl import db
 from etl.dates import FIRST_DAY, LAST_DAY
@@ -72,29 +72,6 @@ def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues]
     return {sid for sid in built.keys() | current.keys() if seen(built.get(sid)) != seen(current.get(sid))}
 
 
-def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
-    """Days with a visit or shift of any of these staff members."""
-    return days_with("staff_id", staff_ids)
-
-
-def days_with(column: str, ids: Iterable[int]) -> set[dt.date]:
-    """Days with a visit or shift whose ``column`` (``staff_id``, ``location_id``) is one of ``ids``."""
-    visit, shift = raw("emr_visit"), raw("emr_shift")
-    ids = sorted(ids)
-    days: set[dt.date] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        # Only real days (0001-01-01 .. 9999-12-31): a PostgreSQL date past 9999 or before
-        # Christ cannot even be read by the driver, and such rows have no day to rebuild.
-        query = union(*(
-            select(day_of(table.c.start_at).label("day"))
-            .where(table.c[column].in_(chunk), day_of(table.c.start_at).between(FIRST_DAY, LAST_DAY))
-            for table in (visit, shift)
-        ))
-        days |= {as_day(day) for (day,) in db.emr_fetch_all(query)} - {None}
-    return days
-
-
 Lookups = dict  # (table, column, ids) -> {(day, location_id)}: one build's lookups, shared by its summaries
 
 
@@ -120,7 +97,9 @@ def _pairs_in(table, column: str, ids: list[int]) -> set[tuple[dt.date, int]]:
     for start in range(0, len(ids), CHUNK):
         query = (
             select(day, location).distinct()
-            # Real days only, as in days_with; ids as the summaries join them.
+            # Only real days (0001-01-01 .. 9999-12-31): a PostgreSQL date past 9999 or before
+            # Christ cannot even be read by the driver, and such rows have no day to rebuild.
+            # Ids as the summaries join them.
             .where(id_value(table.c[column]).in_(ids[start:start + CHUNK]), day.between(FIRST_DAY, LAST_DAY))
         )
         for d, loc in db.emr_fetch_all(query):
