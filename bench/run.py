@@ -3,8 +3,9 @@
 ``python -m bench.run --size 100k|1m|10m`` fills a dedicated database (``emr_bench``)
 with ``generate_emr`` and measures, in one run on the same data: the generator, a full
 build, the hand-written SQL reference (:mod:`bench.reference`), the Django ORM version
-(:mod:`bench.orm`), and incremental builds after one day of visits and after one staff
-member's role changed, each checked against a full build. Entries other than the
+(:mod:`bench.orm`), and incremental builds after one day of visits, after one busy staff
+member's role changed and after a busy department moved to another clinic, each checked
+against a full build. Entries other than the
 generator run ``--repeat`` times, interleaved (the machine is shared and noisy), and
 the medians are reported with the ratios and targets by :mod:`bench.report`: a table
 on stdout, ``bench/results/latest-<size>.md`` and a JSON file with every number, the
@@ -130,13 +131,14 @@ def incremental_day(ctx: Context) -> Measurement:
 
 
 def staff_change(ctx: Context) -> tuple[int, int, int]:
-    """(busy staff member, their role, a leaf role of another group), chosen once."""
+    """(busy staff member: the 100th most active with a role group, their role, a leaf role
+    of another group), chosen once."""
     if "staff_change" not in ctx.cache:
         with ctx.cursor() as cur:
             cur.execute("SELECT id, parent_id FROM emr_role")
             roles = dict(cur.fetchall())
             cur.execute("SELECT v.staff_id, s.role_id FROM emr_visit v JOIN emr_staff s ON s.id = v.staff_id"
-                        " GROUP BY v.staff_id, s.role_id ORDER BY count(*) DESC, v.staff_id LIMIT 100")
+                        " GROUP BY v.staff_id, s.role_id ORDER BY count(*) DESC, v.staff_id LIMIT 200 OFFSET 99")
             busiest = cur.fetchall()
         groups, parents = orm.role_groups(roles), set(roles.values())
         staff_id, role = next(((s, r) for s, r in busiest if r in groups), (None, None))
@@ -155,10 +157,42 @@ def incremental_staff(ctx: Context) -> Measurement:
         cur.execute("SELECT role_id FROM emr_staff WHERE id = %s", (staff_id,))
         new_role = other if cur.fetchone()[0] == original else original
         cur.execute("UPDATE emr_staff SET role_id = %s WHERE id = %s", (new_role, staff_id))
+    return checked_build(ctx, "incremental_staff", staff_id=staff_id, new_role_id=new_role)
+
+
+def checked_build(ctx: Context, what: str, **details) -> Measurement:
+    """A plain build, timed, then checked against a full build; ``details`` recorded."""
     m = ctx.build()
-    m.check = verify(ctx, "incremental_staff")
-    m.details.update(staff_id=staff_id, new_role_id=new_role)
+    m.check = verify(ctx, what)
+    m.details.update(details)
     return m
+
+
+def location_change(ctx: Context) -> tuple[int, int, int]:
+    """(the department with the most visits, its clinic, another clinic), chosen once."""
+    if "location_change" not in ctx.cache:
+        with ctx.cursor() as cur:
+            cur.execute("SELECT l.id, l.parent_id FROM emr_location l JOIN emr_location p ON p.id = l.parent_id"
+                        " JOIN emr_visit v ON v.location_id = l.id WHERE l.kind = 'department' AND p.kind = 'clinic'"
+                        " GROUP BY l.id, l.parent_id ORDER BY count(*) DESC, l.id LIMIT 1")
+            found = cur.fetchone()
+            if found is None:
+                raise BenchFailure("no department directly under a clinic")
+            cur.execute("SELECT min(id) FROM emr_location WHERE kind = 'clinic' AND id <> %s", (found[1],))
+            other = cur.fetchone()[0]
+        ctx.cache["location_change"] = (found[0], found[1], other)
+    return ctx.cache["location_change"]
+
+
+def incremental_location(ctx: Context) -> Measurement:
+    """Move the busiest department to another clinic (or back), time the build."""
+    ctx.ensure_built()
+    department, original, other = location_change(ctx)
+    with ctx.cursor() as cur:
+        cur.execute("SELECT parent_id FROM emr_location WHERE id = %s", (department,))
+        new_parent = other if cur.fetchone()[0] == original else original
+        cur.execute("UPDATE emr_location SET parent_id = %s WHERE id = %s", (new_parent, department))
+    return checked_build(ctx, "incremental_location", location_id=department, new_parent_id=new_parent)
 
 
 def orm_way(ctx: Context) -> Measurement:
@@ -193,6 +227,7 @@ ENTRIES: list[Entry] = [
     Entry("reference SQL", hand_written),
     Entry("build, 1 day changed", incremental_day),
     Entry("build, 1 staff role changed", incremental_staff),
+    Entry("build, 1 location edited", incremental_location),
     Entry("Django ORM", orm_way, skip=lambda c: None if c.orm else (
         "skipped at 10m: too slow (--orm runs it)" if c.size == "10m" else "skipped (--no-orm)")),
     *(dataclasses.replace(e, skip=lambda c: None if c.cache["settings"] else "skipped (--no-settings)")

@@ -88,3 +88,47 @@ def merge_days(days: Iterable[dt.date]) -> list[DateRange]:
         else:
             ranges.append(DateRange.day(day))
     return ranges
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Some (day, key) pairs of a summary, rebuilt on their own without the rest of their
+    days: ``key`` names the grain column the pairs hold (``location_id`` for the staff
+    summaries, ``clinic_id`` for ``clinic_day``). A dimension edit (a staff member's role or
+    cost, a location moved) changes only the rows where that member worked or that
+    location is, so only those pairs are rebuilt, not every clinic's rows of those days."""
+
+    key: str
+    pairs: frozenset[tuple[dt.date, int]] = frozenset()
+    # For a key that is not a raw location (clinic_id): the raw locations whose rows can
+    # fall in the pairs (those under the clinics), so a query can skip every other row early.
+    locations: frozenset[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def raw_locations(self) -> frozenset[int] | None:
+        """The raw locations whose rows the pairs hold (None: not known)."""
+        if self.key == "location_id":
+            return frozenset(key for _, key in self.pairs)
+        return self.locations
+
+    @property
+    def days(self) -> list[dt.date]:
+        return sorted({day for day, _ in self.pairs})
+
+    @property
+    def window(self) -> list[DateRange]:
+        """The days the pairs fall on, as ranges: what their statements read."""
+        return merge_days(self.days)
+
+    def without(self, days: Iterable[dt.date]) -> "Cells":
+        """The pairs whose day is not one of ``days`` (those are rebuilt whole)."""
+        whole = set(days)
+        return Cells(self.key, frozenset(p for p in self.pairs if p[0] not in whole), self.locations)
+
+    def chunks(self, size: int) -> list["Cells"]:
+        """The pairs in order of day, cut into pieces of at most ``size``."""
+        ordered = sorted(self.pairs)
+        return [Cells(self.key, frozenset(ordered[i:i + size]), self.locations) for i in range(0, len(ordered), size)]

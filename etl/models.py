@@ -288,6 +288,10 @@ class BuildRun(models.Model):
     mode = models.CharField(max_length=20, choices=Mode.choices)
     summaries = models.CharField(max_length=500, help_text="summaries asked for")
     partitions_rebuilt = models.IntegerField(default=0, help_text="days rebuilt, over all summaries")
+    cells_rebuilt = models.IntegerField(
+        default=0, help_text="(day, location) and (day, clinic) pairs rebuilt on their own after staff or location "
+        "edits, over all summaries (besides the days rebuilt)",
+    )
     full_rebuilds = models.CharField(max_length=500, blank=True, help_text="summaries rebuilt in full, and why")
     rows_deleted = models.BigIntegerField(default=0)
     rows_written = models.BigIntegerField(default=0)

@@ -27,27 +27,30 @@ def tables():
     )
 
 
-def full_build_tables():
-    """The tables a --full build gives now, in a savepoint rolled back after."""
+def full_build_tables(read=None):
+    """The tables (``read``: another reader of them) a --full build gives now, in a
+    savepoint rolled back after."""
     with transaction.atomic():
         build_summaries(full=True)
-        result = tables()
+        result = (read or tables)()
         transaction.set_rollback(True)
     return result
 
 
-def assert_same(incremental, full):
-    for name, inc, ful in zip(SECTION_4, incremental, full):
+def assert_same(incremental, full, names=SECTION_4):
+    for name, inc, ful in zip(names, incremental, full):
         assert len(inc) == len(ful), name
         for a, b in zip(inc, ful):
             assert h.same(a, b), (name, a, b)
 
 
-def incremental_equals_full():
+def incremental_equals_full(read=None, names=SECTION_4):
+    """Build incrementally (every summary by its changed parts) and compare the tables
+    with a --full build; (the report, the incremental tables)."""
     report = build_summaries()
     assert all(r.mode == "incremental" for r in report.results), [(r.name, r.full_reason) for r in report.results]
-    incremental = tables()
-    assert_same(incremental, full_build_tables())
+    incremental = (read or tables)()
+    assert_same(incremental, full_build_tables(read), names)
     return report, incremental
 
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from etl.summaries import SUMMARIES
-from etl.summaries.checks import declaration_problems, registry_problems, summary_problems
+from etl.summaries.checks import declaration_problems, partial_problems, registry_problems, summary_problems
 from etl.summaries.declare import Count, CountDistinct, Equals, Input, Rank, Ratio, Rolling
 from etl.summaries.registry import declared
 
@@ -99,3 +99,18 @@ def test_every_command_reports_a_bad_declaration_as_one_error(monkeypatch):
     message = str(raised.value)
     assert "(etl.E001) dependency cycle: visit_" in message
     assert message.count("etl.E001") == 1
+
+
+def test_what_a_summary_says_about_dimension_edits_is_checked():
+    staff = SUMMARIES["staff_summary"]
+    assert partial_problems(staff) == []
+    assert partial_problems(dataclasses.replace(staff, staff_fields=("salary",), cell_key="nr_visits")) == [
+        "summary staff_summary: staff_fields names salary, which is not one of role_group, cost",
+        "summary staff_summary: cell_key nr_visits is not a column of its grain"
+        " (day, location_id, service_id, role_group_id)",
+    ]
+    # clinic_score's rows are written by hand, with rolling windows: whole days only
+    assert partial_problems(dataclasses.replace(SUMMARIES["clinic_score"], cell_key="clinic_id")) == [
+        "summary clinic_score: cell_key clinic_id needs a declared summary without rolling windows:"
+        " only those rebuild (day, key) pairs on their own",
+    ]

@@ -51,6 +51,11 @@ def days_rebuilt(report) -> dict[str, int]:
     return {r.name: r.days for r in report.results if r.name in SECTION_2}
 
 
+def cells_rebuilt(report) -> dict[str, int]:
+    """(day, location) pairs rebuilt on their own per section-2 summary."""
+    return {r.name: r.cells for r in report.results if r.name in SECTION_2}
+
+
 @pytest.fixture
 def built(emr):
     handmade.load()
@@ -106,8 +111,10 @@ def test_staff_role_change_rewrites_history(built):
     incremental, full, report = incremental_then_full()
     assert incremental == full
     assert incremental != built
-    # staff 500 worked on 2024-03-01 and 2024-03-03 (visits and shifts)
-    assert days_rebuilt(report) == {"staff_summary": 2, "staff_cost_summary": 2}
+    # staff 500 worked on 2024-03-01 and 2024-03-03 (visits and shifts), at location 102:
+    # those two (day, location) pairs are rebuilt, no whole day
+    assert days_rebuilt(report) == {"staff_summary": 0, "staff_cost_summary": 0}
+    assert cells_rebuilt(report) == {"staff_summary": 2, "staff_cost_summary": 2}
 
 
 def test_staff_cost_change(built):
@@ -116,7 +123,8 @@ def test_staff_cost_change(built):
     incremental, full, report = incremental_then_full()
     assert incremental == full
     assert incremental[1] != built[1]
-    assert days_rebuilt(report)["staff_cost_summary"] == 1
+    # staff_summary reads no cost: only staff_cost_summary rebuilds 505's one (day, location)
+    assert cells_rebuilt(report) == {"staff_cost_summary": 1}
 
 
 def test_role_tree_edits(built):

@@ -13,7 +13,7 @@ from etl import db
 from sqlalchemy import func, select
 
 from .factories import add, visit
-from .test_incremental import built, days_rebuilt, full_build_tables, tables  # noqa: F401 (fixture)
+from .test_incremental import built, cells_rebuilt, days_rebuilt, full_build_tables, tables  # noqa: F401 (fixture)
 
 
 def run(*statements: str) -> None:
@@ -46,10 +46,12 @@ def test_a_visit_on_the_last_day_builds_incrementally(built):
     assert days_rebuilt(report) == {"staff_summary": 1, "staff_cost_summary": 1}
     assert tables() == full_build_tables()
     assert tables()[0][-1][0] == dt.date(9999, 12, 31)
-    # An edit of that staff member rebuilds every day they worked, the last one included.
+    # An edit of that staff member rebuilds the (day, location) pairs they worked, the
+    # last day included: (03-01, 102), (03-03, 102), (9999-12-31, 102).
     run("UPDATE emr_staff SET role_id = 11 WHERE id = 500")
     report = build_summaries()
-    assert days_rebuilt(report) == {"staff_summary": 3, "staff_cost_summary": 3}  # 03-01, 03-03, 9999-12-31
+    assert cells_rebuilt(report) == {"staff_summary": 3, "staff_cost_summary": 3}
+    assert days_rebuilt(report) == {"staff_summary": 0, "staff_cost_summary": 0}
     assert tables() == full_build_tables()
     # And the first day there is.
     add("emr_visit", visit(401, "0001-01-01", staff=500))

@@ -8,8 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from sqlalchemy import update
 
+from etl import db
 from etl.dates import DateRange
+from etl.db.tables import raw
 from etl.models import StaffCostSummary, StaffSummary
 from etl.db.schema import init_emr
 from etl.engine.service import build_sql, build_summaries
@@ -71,6 +74,22 @@ def test_printed_window_build_inlines_dates_and_matches(loaded):
     StaffSummary.objects.filter(day=dt.date(2024, 3, 2)).update(nr_visits=99)
     run_script(script)
     assert both_tables() == built
+
+
+def test_printed_build_after_a_role_change_rebuilds_its_pairs_and_matches(loaded):
+    build_summaries()
+    staff = raw("emr_staff")
+    db.execute(update(staff).where(staff.c.id == 500).values(role_id=11))  # Physicians -> Nursing
+    out = StringIO()
+    call_command("build_summaries", "--sql", "--summary", "staff_summary", "--summary", "staff_cost_summary",
+                 stdout=out)
+    script = out.getvalue()
+    # the (day, location) pairs of staff 500 as bound values inlined: no whole day
+    assert "rebuilt_cells" in script
+    run_script(script)
+    printed = both_tables()
+    build_summaries(full=True)
+    assert printed == both_tables()
 
 
 CLINIC_TABLES = {

@@ -17,8 +17,10 @@ from sqlalchemy import Table, and_, distinct, false, func, or_, select
 
 from etl import db
 from etl.dates import DateRange
+from etl.dates import Cells
+from etl.queries.cells import cells_cte, in_cells
 from etl.queries.groups import dated
-from etl.queries.validity import duration_seconds
+from etl.queries.validity import date_part, duration_seconds, id_value
 from etl.db.tables import raw
 from etl.summaries.gates import Reconciliation
 
@@ -31,39 +33,50 @@ VISIT_MEASURES = {"completed visits": "completed", "cancelled visits": "cancelle
 SHIFT_MEASURES = ("rostered hours",)
 
 
-def _visit_totals(window: Sequence[DateRange] | None) -> dict[str, Decimal]:
+def _raw_rows(table: Table, window: Sequence[DateRange] | None, cells: Cells | None):
+    """Rows of ``table`` with a day on the window's days; with ``cells`` (keyed by
+    ``location_id``, the only raw key), only those (day, location) pairs."""
+    if cells is None:
+        return dated(table.c.start_at, window)
+    location = id_value(table.c.location_id)
+    return and_(dated(table.c.start_at, cells.window), location.in_(sorted(cells.raw_locations)),
+                in_cells(date_part(table.c.start_at), location, cells_cte(cells)))
+
+
+def _visit_totals(window: Sequence[DateRange] | None, cells: Cells | None = None) -> dict[str, Decimal]:
     """Visits per counted status, over visits that have a day (CONTRACT 1), one scan."""
     visit = raw("emr_visit")
     query = select(*(func.count().filter(visit.c.status == status) for status in VISIT_MEASURES.values()))
-    counts = db.emr_fetch_all(query.where(dated(visit.c.start_at, window)))[0]
+    counts = db.emr_fetch_all(query.where(_raw_rows(visit, window, cells)))[0]
     return {name: Decimal(int(n or 0)) for name, n in zip(VISIT_MEASURES, counts)}
 
 
-def _shift_totals(window: Sequence[DateRange] | None) -> dict[str, Decimal]:
+def _shift_totals(window: Sequence[DateRange] | None, cells: Cells | None = None) -> dict[str, Decimal]:
     """Hours of valid shifts (a day, 0 to 24 hours), one scan. ``duration_seconds`` is
     NULL for every other shift, whatever its timestamps hold ('infinity', year 294276,
     SQLite text), so no raw value can make this query fail."""
     shift = raw("emr_shift")
     seconds = func.coalesce(func.sum(duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)), 0)
-    (total,) = db.emr_fetch_all(select(seconds).where(dated(shift.c.start_at, window)))[0]
+    (total,) = db.emr_fetch_all(select(seconds).where(_raw_rows(shift, window, cells)))[0]
     return {"rostered hours": (Decimal(int(total)) / 3600).quantize(Decimal("0.000001"))}
 
 
 class RawTotals(Mapping):
-    """The raw measures of the window's days, computed on first use: a summary's gates
-    scan only the raw tables their measures need (``staff_summary`` never reads shifts),
-    once each."""
+    """The raw measures of the window's days (or of some (day, location) pairs), computed
+    on first use: a summary's gates scan only the raw tables their measures need
+    (``staff_summary`` never reads shifts), once each."""
 
-    def __init__(self, window: Sequence[DateRange] | None):
+    def __init__(self, window: Sequence[DateRange] | None, cells: Cells | None = None):
         self._window = window
+        self._cells = cells
         self._values: dict[str, Decimal] = {}
 
     def __getitem__(self, measure: str) -> Decimal:
         if measure not in self._values:
             if measure in VISIT_MEASURES:
-                self._values.update(_visit_totals(self._window))
+                self._values.update(_visit_totals(self._window, self._cells))
             elif measure in SHIFT_MEASURES:
-                self._values.update(_shift_totals(self._window))
+                self._values.update(_shift_totals(self._window, self._cells))
             else:
                 raise KeyError(measure)
         return self._values[measure]
@@ -75,26 +88,31 @@ class RawTotals(Mapping):
         return len(VISIT_MEASURES) + len(SHIFT_MEASURES)
 
 
-def raw_totals(window: Sequence[DateRange] | None) -> RawTotals:
+def raw_totals(window: Sequence[DateRange] | None, cells: Cells | None = None) -> RawTotals:
     """The raw measures a gate may compare with (see :class:`RawTotals`)."""
-    return RawTotals(window)
+    return RawTotals(window, cells)
 
 
-def reference_totals(summary, window: Sequence[DateRange] | None) -> Mapping[str, Decimal]:
+def reference_totals(summary, window: Sequence[DateRange] | None,
+                     cells: Cells | None = None) -> Mapping[str, Decimal]:
     """What ``summary``'s gates compare with: its declared reference totals (read where
     its query reads: the raw side, or Django's database for a summary of summaries), or
-    the raw totals."""
+    the raw totals; with ``cells``, those of the (day, key) pairs rebuilt."""
     if not summary.gates:
         return {}
     if summary.reference is None:
-        return raw_totals(window)
-    query = summary.reference(window)
+        return raw_totals(window, cells)
+    query = summary.reference(window) if cells is None else summary.reference(cells.window, cells=cells)
     fetch = db.emr_fetch_all if summary.reads_raw else db.fetch_all
     row = fetch(query)[0]
     return {name: Decimal(str(value or 0)) for name, value in zip(query.selected_columns.keys(), row)}
 
 
-def _day_filter(table: Table, window: Sequence[DateRange] | None, period: str = "day"):
+def _day_filter(table: Table, window: Sequence[DateRange] | None, period: str = "day",
+                cells: Cells | None = None):
+    if cells is not None:
+        return and_(_day_filter(table, cells.window, period),
+                    in_cells(table.c[period], table.c[cells.key], cells_cte(cells)))
     if window is None:
         return None
     column = table.c[period]
@@ -102,28 +120,31 @@ def _day_filter(table: Table, window: Sequence[DateRange] | None, period: str = 
                  for r in window)) if window else false()
 
 
-def duplicate_grain_rows(table: Table, grain: Sequence[str], window, period: str = "day") -> int:
+def duplicate_grain_rows(table: Table, grain: Sequence[str], window, period: str = "day",
+                         cells: Cells | None = None) -> int:
     keys = [table.c[name] for name in grain]
     groups = select(*keys).group_by(*keys).having(func.count() > 1)
-    predicate = _day_filter(table, window, period)
+    predicate = _day_filter(table, window, period, cells)
     if predicate is not None:
         groups = groups.where(predicate)
     return int(db.fetch_scalar(select(func.count()).select_from(groups.subquery())) or 0)
 
 
 def check(table: Table, grain: Sequence[str], reconciliations: Sequence[Reconciliation], window,
-          raw: Mapping[str, Decimal], check_grain: bool = True, period: str = "day") -> int:
+          raw: Mapping[str, Decimal], check_grain: bool = True, period: str = "day",
+          cells: Cells | None = None) -> int:
     """Raise :class:`GateFailed` with every failed check's reason; return the number of
-    distinct days the rebuilt rows cover."""
+    distinct days the rebuilt rows cover. With ``cells``, the rebuilt rows are those (day,
+    key) pairs' (``window`` is then ignored) and ``raw`` their totals."""
     failures = []
-    duplicates = duplicate_grain_rows(table, grain, window, period) if check_grain else 0
+    duplicates = duplicate_grain_rows(table, grain, window, period, cells) if check_grain else 0
     if duplicates:
         failures.append(f"{duplicates} grain keys appear more than once")
     query = select(
         func.count(), func.count(distinct(table.c[period])),
         *(func.coalesce(gate.summary_total(table), 0) for gate in reconciliations),
     )
-    predicate = _day_filter(table, window, period)
+    predicate = _day_filter(table, window, period, cells)
     rows, days, *built = db.fetch_all(query if predicate is None else query.where(predicate))[0]
     for gate, value in zip(reconciliations, built):
         built_total, expected = Decimal(str(value or 0)), raw[gate.raw_measure]

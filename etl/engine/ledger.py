@@ -46,10 +46,11 @@ def actual_mode(modes: list[str]) -> str | None:
 
 
 def finish(run: BuildRun, status: str, *, days: int = 0, deleted: int = 0, written: int = 0,
-           full_rebuilds: str = "", error: str = "", mode: str | None = None) -> BuildRun:
+           full_rebuilds: str = "", error: str = "", mode: str | None = None, cells: int = 0) -> BuildRun:
     run.finished_at = now()
     run.status = status
     run.partitions_rebuilt = days
+    run.cells_rebuilt = cells
     run.rows_deleted = deleted
     run.rows_written = written
     run.full_rebuilds = full_rebuilds[:500]

@@ -4,18 +4,18 @@ A clinic-score row depends on emr_location only through each location's clinic a
 clinic's region. Each summary that reads them keeps the (clinic, region) of every
 location as it last built them (``BuiltLocation``); a location whose values differ now
 (a department moved to another clinic, a clinic moved to another region, a ``kind``
-changed, a location added or removed) had history changed, and every day with its visits
-or shifts is rebuilt — with the forward reach of the summary, as for any changed day.
+changed, a location added or removed) had history changed where it has visits or shifts:
+``clinic_day`` rebuilds those (day, clinic) pairs, for its clinic before and after the
+edit, and the other summaries those days, with their forward reach
+(:mod:`etl.engine.plan`).
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Iterable
 
 from sqlalchemy import select
 
 from etl import db
-from etl.engine.staffdiff import days_with
 from etl.queries.clinic_day import located
 
 LocationValues = tuple  # (clinic_id, region_id)
@@ -41,11 +41,6 @@ def built_locations(summary: str) -> dict[int, LocationValues]:
 
 def changed_locations(built: dict[int, LocationValues], current: dict[int, LocationValues]) -> set[int]:
     return {loc for loc in built.keys() | current.keys() if built.get(loc) != current.get(loc)}
-
-
-def days_of_locations(location_ids: Iterable[int]) -> set[dt.date]:
-    """Days with a visit or shift at any of these locations."""
-    return days_with("location_id", location_ids)
 
 
 def save_locations(summary: str, current: dict[int, LocationValues], location_ids: Iterable[int] | None) -> None:

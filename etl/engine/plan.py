@@ -4,11 +4,15 @@ A summary is rebuilt in full when asked (``--full``), when it was never built, w
 compiled query (its definition) differs from the one it was built with, when a raw table
 was truncated, recreated or replaced or its change capture is not working
 (:mod:`etl.engine.capture`), or when so many days changed that one full pass is cheaper.
-Otherwise only its changed days are rebuilt: days claimed from the change log, days of
-staff members whose role group, group name or cost changed, days of locations whose
-clinic or region changed (summaries that read the location tree), a requested backfill
-range, and days whose raw rows drifted from their fingerprints (``--verify``) — each
-widened by the summary's forward reach (CONTRACT 4, "What a change reaches").
+Otherwise only its changed days are rebuilt: days claimed from the change log, a
+requested backfill range, and days whose raw rows drifted from their fingerprints
+(``--verify``), each widened by the summary's forward reach (CONTRACT 4, "What a change
+reaches"). Dimension edits — staff members whose role group, group name or cost changed
+(as far as the summary reads them), locations whose clinic or region changed (summaries
+that read the location tree) — change only the rows where that member worked or that
+location is: a summary with a ``cell_key`` rebuilds just those (day, key) pairs
+(:class:`~etl.dates.Cells`: (day, location) for the staff summaries; (day, clinic) before
+and after the edit for ``clinic_day``), the others whole days, with their reach.
 """
 from __future__ import annotations
 
@@ -19,11 +23,16 @@ from dataclasses import dataclass, field
 from etl import db
 from etl.engine.capture import CaptureState, inspect as inspect_capture
 from etl.engine.changes import FULL_REBUILD_DAYS, LoggedChanges
-from etl.dates import DateRange, merge_days
-from etl.engine.staffdiff import StaffValues, built_staff_groups, changed_staff, current_staff_groups, days_of_staff
+from etl.dates import Cells, DateRange, merge_days
+from etl.engine.staffdiff import Lookups, StaffValues, built_staff_groups, changed_staff, current_staff_groups, pairs_with
 from etl.engine import locationdiff
 from etl.summaries import Summary
 from etl.text import count
+
+# Past this many (day, key) pairs, a full rebuild (one pass) is cheaper than rebuilding them.
+FULL_REBUILD_CELLS = 20_000
+BOTH_TABLES = ("emr_visit", "emr_shift")
+KEY_NOUNS = {"location_id": "location", "clinic_id": "clinic"}
 
 
 def definition_hash(summary: Summary) -> str:
@@ -44,6 +53,8 @@ class SummaryPlan:
     raw_identity: str = ""
     locations_changed: frozenset[int] = frozenset()
     current_locations: dict[int, tuple] | None = field(default=None, compare=False)
+    cells: Cells | None = None
+    cell_reasons: tuple[tuple[str, int], ...] = ()
 
     @property
     def full(self) -> bool:
@@ -55,16 +66,30 @@ class SummaryPlan:
 
     @property
     def up_to_date(self) -> bool:
-        return not self.full and not self.days
+        return not self.full and not self.days and not self.cells
+
+    @property
+    def cell_count(self) -> int:
+        return 0 if self.full or self.cells is None else len(self.cells)
 
     def describe(self) -> str:
         if self.full:
             return f"{self.summary.name}: full rebuild ({self.full_reason})"
-        if not self.days:
+        if self.up_to_date:
             return f"{self.summary.name}: up to date"
-        why = ", ".join(f"{n} from {reason}" for reason, n in self.reasons if n)
-        first, last = min(self.days), max(self.days)
-        return f"{self.summary.name}: {count(len(self.days), 'day')} to rebuild, {first} .. {last} ({why})"
+        what, why = [], [f"{n:,} from {reason}" for reason, n in self.reasons if n]
+        if self.days:
+            what.append(count(len(self.days), "day"))
+        spanned = set(self.days)
+        if self.cells:
+            noun = f"(day, {KEY_NOUNS.get(self.cells.key, self.cells.key)}) pair"
+            what.append(count(len(self.cells), noun))
+            why += [f"{n:,} {'pair' if n == 1 else 'pairs'} from {reason}" for reason, n in self.cell_reasons if n]
+            spanned |= set(self.cells.days)
+            if not self.days:
+                what[-1] += f" on {count(len(self.cells.days), 'day')}"
+        first, last = min(spanned), max(spanned)
+        return f"{self.summary.name}: {' and '.join(what)} to rebuild, {first} .. {last} ({', '.join(why)})"
 
 
 def _full_reason(summary: Summary, definition: str, force_full: bool, capture: CaptureState) -> str | None:
@@ -83,11 +108,12 @@ def _full_reason(summary: Summary, definition: str, force_full: bool, capture: C
 def plan_summary(
     summary: Summary, *, force_full: bool = False, backfill: DateRange | None = None,
     unclaimed: LoggedChanges | None = None, capture: CaptureState | None = None,
-    drifted: set[dt.date] | frozenset[dt.date] = frozenset(),
+    drifted: set[dt.date] | frozenset[dt.date] = frozenset(), lookups: Lookups | None = None,
 ) -> SummaryPlan:
     """What ``summary`` needs now. ``unclaimed``: log changes not yet claimed (dry runs);
     ``capture``: the state of change capture (inspected when not given); ``drifted``: days
-    whose raw rows no longer match their fingerprints (``--verify``)."""
+    whose raw rows no longer match their fingerprints (``--verify``); ``lookups``: the raw
+    lookups of dimension edits already made by this build (shared by its summaries)."""
     from etl.models import PendingDay
 
     capture = capture if capture is not None else inspect_capture()
@@ -101,16 +127,19 @@ def plan_summary(
     if reason is not None:
         return SummaryPlan(summary, definition, reason, current_staff=current, raw_identity=identity,
                            current_locations=locations)
+    lookups = {} if lookups is None else lookups
     logged = set(PendingDay.objects.filter(summary=summary.name).values_list("day", flat=True))
     if unclaimed is not None:
         logged |= set(unclaimed.days)
-    staff = changed_staff(built_staff_groups(summary.name), current)
-    staff_days = days_of_staff(staff) if staff else set()
+    staff = changed_staff(built_staff_groups(summary.name), current, summary.staff_fields)
     backfill_days = set(backfill.each_day()) if backfill else set()
     moved: set[int] = set()
+    built_places: dict[int, tuple] = {}
     if locations is not None:
-        moved = locationdiff.changed_locations(locationdiff.built_locations(summary.name), locations)
-    location_days = locationdiff.days_of_locations(moved) if moved else set()
+        built_places = locationdiff.built_locations(summary.name)
+        moved = locationdiff.changed_locations(built_places, locations)
+    edits = _Edits(summary, staff, moved, built_places, locations or {}, lookups)
+    staff_days, location_days = edits.staff_days(), edits.location_days()
     days = logged | staff_days | backfill_days | set(drifted) | location_days
     reached = summary.reach(days) | days if summary.reach else days
     reasons = (
@@ -122,10 +151,74 @@ def plan_summary(
         ("location edits", len(location_days - logged - staff_days - backfill_days - set(drifted))),
         ("their forward reach", len(reached - days)),
     )
-    if len(reached) > FULL_REBUILD_DAYS:
-        return SummaryPlan(summary, definition, f"{len(reached)} changed days", current_staff=current,
+    cells, cell_reasons = edits.cells(reached)
+    if len(reached) > FULL_REBUILD_DAYS or len(cells or ()) > FULL_REBUILD_CELLS:
+        why = f"{len(reached)} changed days" if len(reached) > FULL_REBUILD_DAYS else (
+            f"{len(cells):,} changed (day, {KEY_NOUNS.get(cells.key, cells.key)}) pairs")
+        return SummaryPlan(summary, definition, why, current_staff=current,
                            raw_identity=identity, current_locations=locations)
     return SummaryPlan(
         summary, definition, None, tuple(sorted(reached)), reasons, frozenset(staff), current,
         raw_identity=identity, locations_changed=frozenset(moved), current_locations=locations,
+        cells=cells, cell_reasons=cell_reasons,
     )
+
+
+@dataclass
+class _Edits:
+    """The dimension edits one summary sees, as whole days (a summary without a
+    ``cell_key``) or as the (day, key) pairs whose rows they change."""
+
+    summary: Summary
+    staff: set[int]
+    moved: set[int]
+    built_places: dict[int, tuple]   # location -> (clinic, region) as last built
+    places: dict[int, tuple]         # location -> (clinic, region) now
+    lookups: Lookups
+
+    def _pairs(self, column: str, ids: set[int], tables) -> set[tuple[dt.date, int]]:
+        return pairs_with(column, ids, tables, self.lookups) if ids else set()
+
+    def staff_days(self) -> set[dt.date]:
+        if self.summary.cell_key:
+            return set()
+        return {day for day, _ in self._pairs("staff_id", self.staff, BOTH_TABLES)}
+
+    def location_days(self) -> set[dt.date]:
+        if self.summary.cell_key:
+            return set()
+        return {day for day, _ in self._pairs("location_id", self.moved, BOTH_TABLES)}
+
+    def cells(self, whole_days: set[dt.date]) -> tuple[Cells | None, tuple[tuple[str, int], ...]]:
+        """The pairs to rebuild on their own (none on ``whole_days``, rebuilt whole), and
+        how many came from each kind of edit."""
+        key = self.summary.cell_key
+        if not key:
+            return None, ()
+        from_staff = self._keyed(self._pairs("staff_id", self.staff, self.summary.reads))
+        from_places = self._keyed(self._pairs("location_id", self.moved, self.summary.reads))
+        whole = set(whole_days)
+        from_staff = {p for p in from_staff if p[0] not in whole}
+        from_places = {p for p in from_places if p[0] not in whole}
+        reasons = (("staff and role edits", len(from_staff)), ("location edits", len(from_places - from_staff)))
+        return Cells(key, frozenset(from_staff | from_places), self._locations_of(from_staff | from_places)), reasons
+
+    def _locations_of(self, pairs: set[tuple[dt.date, int]]) -> frozenset[int] | None:
+        """For (day, clinic) pairs: the locations whose rows count there now (the rows are
+        read with the current tree)."""
+        if self.summary.cell_key == "location_id":
+            return None
+        clinics = {key for _, key in pairs}
+        return frozenset(loc for loc, (clinic, _) in self.places.items() if clinic in clinics)
+
+    def _keyed(self, pairs: set[tuple[dt.date, int]]) -> set[tuple[dt.date, int]]:
+        """(day, location) pairs as the summary's keys: the location itself, or for
+        ``clinic_id`` its clinic as last built and as it is now (both have rows to redo)."""
+        if self.summary.cell_key == "location_id":
+            return pairs
+        keyed = set()
+        for day, location in pairs:
+            for places in (self.built_places, self.places):
+                if location in places:
+                    keyed.add((day, places[location][0]))
+        return keyed

@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from etl.engine import capture, changes, dimensions, fingerprints, gates, ledger, statements
 from etl import db
@@ -59,6 +59,7 @@ class SummaryResult:
     rows_deleted: int
     rows_written: int
     seconds: float
+    cells: int = 0  # (day, key) pairs rebuilt on their own, besides the whole days
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,12 @@ def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | 
 
 # --- one summary ------------------------------------------------------------------------
 
-def _write_same_database(summary: Summary, window) -> tuple[int, int]:
+def _write_same_database(summary: Summary, window, cells=None) -> tuple[int, int]:
     """Run the rebuild statements; (rows deleted, rows inserted)."""
     deleted = written = 0
-    if statements.bulk_load(window):  # TRUNCATE reports no row count: count what it replaces
+    if cells is None and statements.bulk_load(window):  # TRUNCATE reports no row count: count what it replaces
         deleted = int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
-    for stmt in statements.rebuild_statements(summary, window):
+    for stmt in statements.rebuild_statements(summary, window, cells):
         count = db.execute(stmt)
         if getattr(stmt, "is_insert", False):
             written = count
@@ -137,13 +138,10 @@ def _write_swapped(summary: Summary, plan) -> tuple[int, int]:
     return deleted, written
 
 
-def _write_streamed(summary: Summary, window) -> tuple[int, int]:
-    remove = delete(summary.table)
-    if window is not None:
-        remove = remove.where(statements.day_predicate(summary, window))
-    deleted, written = db.execute(remove), 0
+def _write_streamed(summary: Summary, window, cells=None) -> tuple[int, int]:
+    deleted, written = db.execute(statements.removal(summary, window, cells)), 0
     add = insert(summary.table)
-    for batch in db.emr_stream(summary.rows(window), STREAM_BATCH_ROWS):
+    for batch in db.emr_stream(statements.rows_of(summary, window, cells), STREAM_BATCH_ROWS):
         db.execute_many(add, [dict(zip(summary.columns, row)) for row in batch])
         written += len(batch)
     return deleted, written
@@ -188,7 +186,7 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
     """Carry out one summary's plan in one transaction."""
     started = time.perf_counter()
     summary = p.summary
-    pieces = statements.statement_windows(p.window)
+    pieces = statements.pieces(p)
     deleted = written = 0
     outermost = not connection.in_atomic_block
     try:
@@ -201,20 +199,15 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
             swap_plan = statements.table_swap(summary, p.window)
             if swap_plan is not None:  # a full rebuild on PostgreSQL: build a new table, swap it in
                 deleted, written = _write_swapped(summary, swap_plan)
-            for number, piece in enumerate(pieces if swap_plan is None else [], start=1):
+            for number, (piece, cells) in enumerate(pieces if swap_plan is None else [], start=1):
                 # A summary of summaries runs in Django's database, wherever the raw rows are.
                 streamed = db.emr_engine() is not None and summary.reads_raw
                 write = _write_streamed if streamed else _write_same_database
-                d, w = write(summary, piece)
+                d, w = write(summary, piece, cells)
                 deleted, written = deleted + d, written + w
                 progress(f"{summary.name}", done=number, total=len(pieces))
             _pause_for_tests()
-            # A bulk load or swap adds the unique grain constraint, which checks the same thing.
-            days_written = gates.check(
-                summary.table if swap_plan is None else swap_plan.readable, summary.grain, summary.gates,
-                p.window, gates.reference_totals(summary, p.window),
-                check_grain=not statements.bulk_load(p.window), period=summary.period,
-            )
+            days_written = _check_gates(p, swap_plan)
             _record_built(p)
             if swap_plan is not None:  # last: the live table stays locked only until the commit
                 statements.swap_in(swap_plan)
@@ -225,7 +218,26 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
         raise BuildError(statements.refusal_message(summary.name, exc)) from exc
     mode = "full" if p.full else "incremental"
     return SummaryResult(summary.name, mode, p.full_reason, days, deleted, written,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, p.cell_count)
+
+
+def _check_gates(p: SummaryPlan, swap_plan) -> int:
+    """The publish gates over what the plan rebuilt: its whole days, then its (day, key)
+    pairs on their own; the number of whole days written."""
+    summary = p.summary
+    days_written = 0
+    if p.full or p.days:
+        # A bulk load or swap adds the unique grain constraint, which checks the same thing.
+        days_written = gates.check(
+            summary.table if swap_plan is None else swap_plan.readable, summary.grain, summary.gates,
+            p.window, gates.reference_totals(summary, p.window),
+            check_grain=not statements.bulk_load(p.window), period=summary.period,
+        )
+    if p.cell_count:
+        for cells in p.cells.chunks(statements.CELLS_PER_STATEMENT):
+            gates.check(summary.table, summary.grain, summary.gates, None,
+                        gates.reference_totals(summary, None, cells), period=summary.period, cells=cells)
+    return days_written
 
 
 # --- a build ----------------------------------------------------------------------------
@@ -240,9 +252,10 @@ def plan(
     unclaimed = changes.peek()
     backfill = backfill_range(since, until)
     state = capture.inspect()
+    lookups: dict = {}
     return [
         plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed, capture=state,
-                     drifted=_drifted(s, verify and not full))
+                     drifted=_drifted(s, verify and not full), lookups=lookups)
         for s in summaries
     ]
 
@@ -278,11 +291,13 @@ def build_summaries(
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
                 dimensions.refresh()  # names and the location tree for the reading side
                 state = capture.inspect()
+                lookups: dict = {}  # raw lookups of dimension edits, shared by the summaries
                 for summary in summaries:
                     drifted = _drifted(summary, verify and not full)
                     if verify and not full:
                         progress(f"{summary.name}: verified, {count(len(drifted), 'day')} drifted")
-                    p = plan_summary(summary, force_full=full, backfill=backfill, capture=state, drifted=drifted)
+                    p = plan_summary(summary, force_full=full, backfill=backfill, capture=state, drifted=drifted,
+                                     lookups=lookups)
                     progress(p.describe())
                     if p.up_to_date:
                         continue
@@ -331,7 +346,8 @@ def build_summaries(
 def _totals(results: list[SummaryResult]) -> dict:
     fulls = "; ".join(f"{r.name}: {r.full_reason}" for r in results if r.mode == "full")
     return {
-        "days": sum(r.days for r in results), "deleted": sum(r.rows_deleted for r in results),
+        "days": sum(r.days for r in results), "cells": sum(r.cells for r in results),
+        "deleted": sum(r.rows_deleted for r in results),
         "written": sum(r.rows_written for r in results), "full_rebuilds": fulls,
         "mode": ledger.actual_mode([r.mode for r in results]),
     }

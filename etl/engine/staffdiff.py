@@ -2,8 +2,11 @@
 
 A summary row depends on emr_staff and the emr_role tree only through each staff member's
 role group, group name and hourly cost. Each summary keeps those values as it last built
-them (``BuiltStaffGroup``); a member whose values differ now (or who appeared or
-disappeared) had history changed, and every day with their visits or shifts is rebuilt.
+them (``BuiltStaffGroup``); a member whose values differ now in what the summary reads
+(``Summary.staff_fields``: the role group, the cost, or both), or who appeared or
+disappeared, had history changed. A summary with a ``cell_key`` rebuilds only the
+(day, location) pairs where that member has visits or shifts (:func:`pairs_with`); the
+others rebuild every day with them.
 Location edits are the same kind of change for the summaries that read the location tree
 (:mod:`etl.engine.locationdiff`); emr_service and emr_patient feed no summary column.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from sqlalchemy import select, union
+from sqlalchemy import select
 
 from etl import db
 from etl.dates import FIRST_DAY, LAST_DAY
@@ -20,6 +23,7 @@ from etl.queries.groups import role_groups, staff_groups
 from etl.queries.portable import day_of
 from etl.db.tables import raw
 from etl.db.values import as_day
+from etl.queries.validity import id_value
 
 StaffValues = tuple  # (role_group_id, role_group_name, hourly_cost_cents)
 CHUNK = 500
@@ -49,31 +53,60 @@ def built_staff_groups(summary: str) -> dict[int, StaffValues]:
     }
 
 
-def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues]) -> set[int]:
-    return {sid for sid in built.keys() | current.keys() if built.get(sid) != current.get(sid)}
+# What each field of ``Summary.staff_fields`` compares, as positions in StaffValues.
+STAFF_FIELDS = {"role_group": (0, 1), "cost": (2,)}
 
 
-def days_of_staff(staff_ids: Iterable[int]) -> set[dt.date]:
-    """Days with a visit or shift of any of these staff members."""
-    return days_with("staff_id", staff_ids)
+def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues],
+                  fields: Iterable[str] = tuple(STAFF_FIELDS)) -> set[int]:
+    """Members whose ``fields`` differ between ``built`` and ``current``, and members that
+    appeared or disappeared (their rows move to or from group NULL and cost 0) when the
+    summary reads any field."""
+    positions = [i for name in fields for i in STAFF_FIELDS[name]]
+    if not positions:
+        return set()
+
+    def seen(values: StaffValues | None):
+        return None if values is None else tuple(values[i] for i in positions)
+
+    return {sid for sid in built.keys() | current.keys() if seen(built.get(sid)) != seen(current.get(sid))}
 
 
-def days_with(column: str, ids: Iterable[int]) -> set[dt.date]:
-    """Days with a visit or shift whose ``column`` (``staff_id``, ``location_id``) is one of ``ids``."""
-    visit, shift = raw("emr_visit"), raw("emr_shift")
-    ids = sorted(ids)
-    days: set[dt.date] = set()
+Lookups = dict  # (table, column, ids) -> {(day, location_id)}: one build's lookups, shared by its summaries
+
+
+def pairs_with(column: str, ids: Iterable[int], tables: Iterable[str],
+               lookups: Lookups | None = None) -> set[tuple[dt.date, int]]:
+    """(day, location_id) of every visit or shift (of ``tables``) whose ``column``
+    (``staff_id``, ``location_id``) is one of ``ids``: one scan of each table, remembered
+    in ``lookups`` so the summaries of one build share it."""
+    ids = sorted(set(ids))
+    lookups = {} if lookups is None else lookups
+    found: set[tuple[dt.date, int]] = set()
+    for name in tables:
+        key = (name, column, tuple(ids))
+        if key not in lookups:
+            lookups[key] = _pairs_in(raw(name), column, ids)
+        found |= lookups[key]
+    return found
+
+
+def _pairs_in(table, column: str, ids: list[int]) -> set[tuple[dt.date, int]]:
+    pairs: set[tuple[dt.date, int]] = set()
+    day, location = day_of(table.c.start_at), id_value(table.c.location_id)
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        # Only real days (0001-01-01 .. 9999-12-31): a PostgreSQL date past 9999 or before
-        # Christ cannot even be read by the driver, and such rows have no day to rebuild.
-        query = union(*(
-            select(day_of(table.c.start_at).label("day"))
-            .where(table.c[column].in_(chunk), day_of(table.c.start_at).between(FIRST_DAY, LAST_DAY))
-            for table in (visit, shift)
-        ))
-        days |= {as_day(day) for (day,) in db.emr_fetch_all(query)} - {None}
-    return days
+        query = (
+            select(day, location).distinct()
+            # Only real days (0001-01-01 .. 9999-12-31): a PostgreSQL date past 9999 or before
+            # Christ cannot even be read by the driver, and such rows have no day to rebuild.
+            # Ids as the summaries join them.
+            .where(id_value(table.c[column]).in_(ids[start:start + CHUNK]), day.between(FIRST_DAY, LAST_DAY))
+        )
+        for d, loc in db.emr_fetch_all(query):
+            day_ = as_day(d)
+            if day_ is not None and loc is not None:
+                pairs.add((day_, int(loc)))
+    return pairs
 
 
 def save_staff_groups(summary: str, current: dict[int, StaffValues], staff_ids: Iterable[int] | None) -> None:

@@ -2,7 +2,9 @@
 
 One place decides what a rebuild of a summary runs, so the build and its printed script
 never differ: delete the rows of the days being rebuilt and insert them again with one
-``INSERT ... SELECT`` per piece of at most ``MAX_RANGE_DAYS`` days. A full rebuild on
+``INSERT ... SELECT`` per piece of at most ``MAX_RANGE_DAYS`` days; then the same for the
+(day, key) pairs a dimension edit changed (:class:`~etl.dates.Cells`), at most
+``CELLS_PER_STATEMENT`` pairs a piece, their rows alone. A full rebuild on
 PostgreSQL (raw tables in the same database) is a table swap (:mod:`etl.db.swap`), or,
 for a table the swap cannot carry everything of, a bulk load in place
 (:mod:`etl.db.fastload`).
@@ -19,8 +21,9 @@ from sqlalchemy.sql import Executable
 
 from etl import db
 from etl.db import fastload, swap
-from etl.dates import DateRange
+from etl.dates import Cells, DateRange
 from etl.engine.plan import SummaryPlan
+from etl.queries.cells import CELLS_PER_STATEMENT, cells_cte, in_cells
 from etl.summaries import Summary
 
 RANGES_PER_STATEMENT = 31
@@ -41,6 +44,36 @@ def day_predicate(summary: Summary, window: Sequence[DateRange]):
     period = summary.table.c[summary.period]
     return or_(*(and_(period >= r.start, period < r.end if r.end else period <= r.last)
                  for r in window)) if window else false()
+
+
+def cells_predicate(summary: Summary, cells: Cells):
+    """The summary's rows of those (day, key) pairs (their days' ranges first, for the index)."""
+    table = summary.table
+    return and_(day_predicate(summary, cells.window),
+                in_cells(table.c[summary.period], table.c[cells.key], cells_cte(cells)))
+
+
+def removal(summary: Summary, window: Sequence[DateRange] | None, cells: Cells | None = None):
+    """DELETE of the rows a piece rebuilds: the window's days, or the pairs of ``cells``."""
+    remove = delete(summary.table)
+    if cells is not None:
+        return remove.where(cells_predicate(summary, cells))
+    return remove if window is None else remove.where(day_predicate(summary, window))
+
+
+def rows_of(summary: Summary, window: Sequence[DateRange] | None, cells: Cells | None = None):
+    """The summary's rows for a piece: the window's days, or the pairs of ``cells``."""
+    return summary.rows(window) if cells is None else summary.rows(cells.window, cells=cells)
+
+
+def pieces(p: SummaryPlan, split: bool = True) -> list[tuple[Sequence[DateRange] | None, Cells | None]]:
+    """A plan's statements' pieces, (window, None) for whole days (all days when the plan is
+    full; cut by :func:`statement_windows` when ``split``) then (None, cells) for the pairs a
+    dimension edit changed."""
+    windows = statement_windows(p.window) if split else [p.window]
+    whole = [(w, None) for w in windows] if p.full or p.days else []
+    cells = p.cells.chunks(CELLS_PER_STATEMENT) if p.cells and not p.full else []
+    return whole + [(None, c) for c in cells]
 
 
 def lock_timeout_ms() -> int:
@@ -144,18 +177,17 @@ def swap_in(plan: swap.Swap) -> None:
         db.execute(stmt)
 
 
-def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None) -> list[Executable]:
-    """Delete and re-insert ``summary``'s rows for ``window`` (None: all days). A full
-    rebuild on PostgreSQL is a bulk load instead (:mod:`etl.db.fastload`)."""
-    add = insert(summary.table).from_select(summary.columns, summary.rows(window))
-    if bulk_load(window):
+def rebuild_statements(summary: Summary, window: Sequence[DateRange] | None,
+                       cells: Cells | None = None) -> list[Executable]:
+    """Delete and re-insert ``summary``'s rows for ``window`` (None: all days), or for the
+    pairs of ``cells``. A full rebuild on PostgreSQL is a bulk load instead
+    (:mod:`etl.db.fastload`)."""
+    add = insert(summary.table).from_select(summary.columns, rows_of(summary, window, cells))
+    if cells is None and bulk_load(window):
         drop, create = fastload.index_ddl(summary.model_label)
         name = summary.table.name
         return [fastload.truncate(name), *drop, add, *create, fastload.analyze(name)]
-    remove = delete(summary.table)
-    if window is not None:
-        remove = remove.where(day_predicate(summary, window))
-    return [remove, add]
+    return [removal(summary, window, cells), add]
 
 
 def build_sql(
@@ -168,29 +200,28 @@ def build_sql(
     django_vendor, emr_vendor = db.vendor(), db.emr_vendor()
     separate = db.emr_engine() is not None
     if plans is None:
-        items = [(s, window) for s in summaries]
+        items = [(s, [(window, None)]) for s in summaries]
     else:
-        items = [(p.summary, p.window) for p in plans]
+        items = [(p.summary, pieces(p, split=False)) for p in plans]
     parts: list[str] = []
-    for summary, win in items:
+    for summary, parts_of_summary in items:
         parts.append(f"-- {summary.name}: {summary.description}")
-        if win == []:
+        if not parts_of_summary or parts_of_summary == [([], None)]:  # an empty window: nothing
             parts.append("-- up to date: nothing to rebuild")
             continue
         if separate and summary.reads_raw:
-            remove = delete(summary.table)
-            if win is not None:
-                remove = remove.where(day_predicate(summary, win))
-            parts.append(f"-- on the EMR database ({emr_vendor}): the rows to write")
-            parts.append(db.literal_sql(summary.rows(win), emr_vendor) + ";")
-            parts.append(f"-- on Django's database ({django_vendor}), in one transaction: delete, then"
-                         " insert the rows above in batches")
-            parts.append(db.literal_sql(remove, django_vendor) + ";")
+            for win, cells in parts_of_summary:
+                parts.append(f"-- on the EMR database ({emr_vendor}): the rows to write")
+                parts.append(db.literal_sql(rows_of(summary, win, cells), emr_vendor) + ";")
+                parts.append(f"-- on Django's database ({django_vendor}), in one transaction: delete, then"
+                             " insert the rows above in batches")
+                parts.append(db.literal_sql(removal(summary, win, cells), django_vendor) + ";")
             continue
         parts.append("BEGIN;")
-        plan = table_swap(summary, win)
-        rebuild = swap_statements(plan) if plan else rebuild_statements(summary, win)
-        for stmt in session_settings(django_vendor) + rebuild:
-            parts.append(db.literal_sql(stmt, django_vendor) + ";")
+        parts += [db.literal_sql(stmt, django_vendor) + ";" for stmt in session_settings(django_vendor)]
+        for win, cells in parts_of_summary:
+            plan = table_swap(summary, win) if cells is None else None
+            rebuild = swap_statements(plan) if plan else rebuild_statements(summary, win, cells)
+            parts += [db.literal_sql(stmt, django_vendor) + ";" for stmt in rebuild]
         parts.append("COMMIT;")
     return "\n".join(parts) + "\n"

@@ -32,12 +32,12 @@ def status_lines(runs: int = 10) -> list[str]:
     now = ledger.now()
     lines = ["recent runs:"]
     lines.append(f"  {'id':>5} {'started (UTC)':19} {'status':12} {'trigger':9} {'mode':11} "
-                 f"{'days':>5} {'deleted':>9} {'written':>9} {'seconds':>8}  error")
+                 f"{'days':>5} {'pairs':>6} {'deleted':>9} {'written':>9} {'seconds':>8}  error")
     for run in BuildRun.objects.all()[:runs]:
         seconds = f"{run.duration_seconds:.2f}" if run.duration_seconds is not None else "-"
         lines.append(
             f"  {run.pk:>5} {run.started_at:%Y-%m-%d %H:%M:%S} {run.status:12} {run.trigger:9} {run.mode:11} "
-            f"{run.partitions_rebuilt:>5} {run.rows_deleted:>9,} {run.rows_written:>9,} {seconds:>8}  "
+            f"{run.partitions_rebuilt:>5} {run.cells_rebuilt:>6,} {run.rows_deleted:>9,} {run.rows_written:>9,} {seconds:>8}  "
             f"{(run.error or '')[:80]}{_quiet_runs(run)}"
         )
     if not BuildRun.objects.exists():

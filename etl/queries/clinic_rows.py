@@ -28,13 +28,15 @@ def clinic_places() -> CTE:
 
 def clinic_visit_rows(window: Sequence[DateRange] | None) -> Select:
     """One row per visit with a day at a location with a clinic: ``day``, ``clinic_id``,
-    ``region_id``, ``patient_id``, ``status``."""
+    ``region_id``, ``location_id`` (what a rebuild of some clinics filters early on),
+    ``patient_id``, ``status``."""
     visit, places = raw("emr_visit"), clinic_places()
     return (
         select(
             date_part(visit.c.start_at).label("day"),  # the WHERE admits rows with a day only
             places.c.clinic_id,
             places.c.region_id,
+            id_value(visit.c.location_id).label("location_id"),
             id_value(visit.c.patient_id).label("patient_id"),
             visit.c.status,
         )
@@ -45,7 +47,7 @@ def clinic_visit_rows(window: Sequence[DateRange] | None) -> Select:
 
 def clinic_shift_rows(window: Sequence[DateRange] | None) -> Select:
     """One row per shift with a day at a location with a clinic: ``day``, ``clinic_id``,
-    ``region_id``, and ``staff_id``, ``seconds``, ``cost_cent_seconds`` as
+    ``region_id``, ``location_id``, and ``staff_id``, ``seconds``, ``cost_cent_seconds`` as
     :func:`etl.queries.staff_rows.shift_rows` gives them."""
     shift, places, staff = raw("emr_shift"), clinic_places(), staff_of_roles()
     return (
@@ -53,6 +55,7 @@ def clinic_shift_rows(window: Sequence[DateRange] | None) -> Select:
             date_part(shift.c.start_at).label("day"),  # the WHERE admits rows with a day only
             places.c.clinic_id,
             places.c.region_id,
+            id_value(shift.c.location_id).label("location_id"),
             *shift_values(shift, staff),
         )
         .join_from(shift, places, places.c.location_id == id_value(shift.c.location_id))

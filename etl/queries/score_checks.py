@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, and_, func, select, true
 
-from etl.dates import DateRange
+from etl.dates import Cells, DateRange
+from etl.queries.cells import cells_cte, in_cells
 from etl.db.tables import raw, summary_table
 from etl.queries.calendar import month_start
 from etl.queries.clinic_day import located
 from etl.queries.clinic_score import day_filter
 from etl.queries.groups import dated
-from etl.queries.validity import duration_seconds, id_value
+from etl.queries.validity import date_part, duration_seconds, id_value
 from etl.queries.region_month import month_ranges
 
 
@@ -23,21 +24,31 @@ def _where(query: Select, predicate) -> Select:
     return query if predicate is None else query.where(predicate)
 
 
-def clinic_day_reference(window: Sequence[DateRange] | None) -> Select:
+def clinic_day_reference(window: Sequence[DateRange] | None, cells: Cells | None = None) -> Select:
     """Raw visits per counted status and hours of valid shifts, at locations that have a
-    clinic, on the window's days: the same validity rules as the raw gates of section 2."""
+    clinic, on the window's days (with ``cells``: only those (day, clinic) pairs): the same
+    validity rules as the raw gates of section 2."""
     visit, shift = raw("emr_visit"), raw("emr_shift")
     places = located()
+    pairs = None if cells is None else cells_cte(cells)
+
+    def kept(table):
+        where = dated(table.c.start_at, window)
+        if pairs is None:
+            return where
+        early = [id_value(table.c.location_id).in_(sorted(cells.locations))] if cells.locations is not None else []
+        return and_(where, *early, in_cells(date_part(table.c.start_at), places.c.clinic_id, pairs))
+
     visits = (
         select(*(func.count().filter(visit.c.status == s).label(s) for s in ("completed", "cancelled", "no_show")))
         .join_from(visit, places, places.c.location_id == id_value(visit.c.location_id))
-        .where(dated(visit.c.start_at, window))
+        .where(kept(visit))
     ).subquery("reference_visits")
     seconds = duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)
     hours = (
         select((func.coalesce(func.sum(seconds), 0) / 3600.0).label("h"))
         .join_from(shift, places, places.c.location_id == id_value(shift.c.location_id))
-        .where(dated(shift.c.start_at, window))
+        .where(kept(shift))
     ).subquery("reference_hours")
     return select(
         visits.c.completed.label("completed visits"), visits.c.cancelled.label("cancelled visits"),

@@ -3,7 +3,8 @@ error when Django starts (every ``manage.py`` command runs the system checks), n
 database error in the middle of a build.
 
 :func:`declaration_problems` checks one declaration against its source queries and its
-model; :func:`registry_problems` checks the dependencies between summaries.
+model; :func:`registry_problems` checks the dependencies between summaries;
+:func:`partial_problems` what a summary says about staff and location edits.
 """
 from __future__ import annotations
 
@@ -111,12 +112,30 @@ def registry_problems(depends_on: Mapping[str, Iterable[str]]) -> list[str]:
     return problems
 
 
+STAFF_FIELDS = ("role_group", "cost")
+
+
+def partial_problems(s) -> list[str]:
+    """What a summary says about dimension edits that cannot work: a staff field that does
+    not exist, or a ``cell_key`` its rows cannot be rebuilt by."""
+    problems = [f"staff_fields names {f}, which is not one of {', '.join(STAFF_FIELDS)}"
+                for f in s.staff_fields if f not in STAFF_FIELDS]
+    if s.cell_key is not None:
+        if s.cell_key not in s.grain:
+            problems.append(f"cell_key {s.cell_key} is not a column of its grain ({', '.join(s.grain)})")
+        elif s.declaration is None or s.declaration.windows:
+            problems.append(f"cell_key {s.cell_key} needs a declared summary without rolling windows:"
+                            " only those rebuild (day, key) pairs on their own")
+    return [f"summary {s.name}: {p}" for p in problems]
+
+
 def summary_problems(summaries) -> list[str]:
     """Everything wrong in a registry of :class:`~etl.summaries.registry.Summary` objects."""
     problems = registry_problems({s.name: s.depends_on for s in summaries})
     for s in summaries:
         if s.declaration is not None:
             problems += declaration_problems(s.declaration)
+        problems += partial_problems(s)
     return problems
 
 

@@ -23,13 +23,16 @@ from typing import Sequence
 from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select, union_all
 from sqlalchemy.sql.selectable import CTE
 
-from etl.dates import DateRange, merge_days
+from etl.dates import Cells, DateRange, merge_days
 from etl.db.tables import summary_table
+from etl.queries.cells import cells_cte, in_cells
 from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
 from etl.queries.windows import day_in, day_number
 from etl.summaries.declare import Declaration, Input, Rank, Ratio, Rolling, Rounded
 
 Window = Sequence[DateRange] | None
+MAX_LOCATIONS = 5000  # bound values of a statement's location list; past it, no early filter
+Picked = tuple[str, CTE, frozenset[int] | None] | None  # a grain column, the (day, key) pairs, their raw locations
 
 
 def output_columns(decl: Declaration) -> list[str]:
@@ -49,16 +52,26 @@ def widened(window: Window, before: int, after: int) -> Window:
     return merge_days(days)
 
 
-def source_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
-    """The source's rows (the window's days only, when given) that pass its filters."""
+def source_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None) -> CTE:
+    """The source's rows (the window's days only, when given) that pass its filters; with
+    ``cells`` (a grain column and :func:`etl.queries.cells.cells_cte`), only the rows of
+    those (day, key) pairs."""
     rows = inp.source.rows(window)
-    filters = [f.clause(rows.selected_columns) for f in inp.source.filters]
+    cols = rows.selected_columns
+    filters = [f.clause(cols) for f in inp.source.filters]
+    if cells is not None:
+        key, pairs, locations = cells
+        reads = {d.name: d.reads for d in decl.grain}
+        if locations is not None and "location_id" in cols:
+            # The same rows, told early: every other location's rows are skipped before any join.
+            filters.append(cols["location_id"].in_(sorted(locations)))
+        filters.append(in_cells(cols[reads[decl.day]], cols[reads[key]], pairs))
     return (rows.where(*filters) if filters else rows).cte(inp.source.name)
 
 
-def grouped_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
+def grouped_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None) -> CTE:
     """One row per grain value of the source, with the input's aggregates."""
-    cols = source_cte(decl, inp, window).c
+    cols = source_cte(decl, inp, window, cells).c
     keys = [cols[d.reads] for d in decl.grain]
     splits = _splits(decl)
     aggregates = []
@@ -113,11 +126,20 @@ def rounded_cte(decl: Declaration, totals: CTE) -> CTE:
     return select(totals, *units).cte("rounded")
 
 
-def summary_rows(decl: Declaration, window: Window = None) -> Select:
+def summary_rows(decl: Declaration, window: Window = None, cells: Cells | None = None) -> Select:
     """The summary's rows in its model's column order: every day (``window`` None) or only
-    the window's days (rolling windows read the days around them too)."""
+    the window's days (rolling windows read the days around them too); with ``cells``, only
+    the rows of those (day, key) pairs (``window`` is then their days)."""
+    picked: Picked = None
+    if cells is not None:
+        if decl.windows:
+            raise ValueError(f"{decl.name}: rolling windows read whole days; it cannot rebuild (day, key) pairs")
+        locations = cells.raw_locations
+        if locations is not None and len(locations) > MAX_LOCATIONS:
+            locations = None
+        window, picked = cells.window, (cells.key, cells_cte(cells), locations)
     reads = widened(window, *decl.lookback) if decl.windows else window
-    grouped = [grouped_cte(decl, inp, reads) for inp in decl.inputs]
+    grouped = [grouped_cte(decl, inp, reads, picked) for inp in decl.inputs]
     rows = grouped[0] if len(grouped) == 1 else matched_cte(decl, grouped)
     if _of_kind(decl, Rounded):
         rows = rounded_cte(decl, rows)

@@ -48,6 +48,12 @@ class Summary:
     the emr_location tree (location edits rebuild the locations' days). ``reach``: the
     days a change on some days makes it rebuild (None: those days). ``reference``: the
     totals its gates compare with, one named row for a window (None: the raw totals).
+
+    ``staff_fields``: what of a staff member its rows read (``role_group``: the group and
+    its name; ``cost``: the hourly cost): an edit of anything else rebuilds nothing.
+    ``cell_key``: a grain column (``location_id``, ``clinic_id``) by which a dimension
+    edit rebuilds only the (day, key) pairs it changes, ``rows(window, cells=…)`` giving
+    those pairs' rows; None: such edits rebuild whole days.
     """
 
     name: str
@@ -64,6 +70,8 @@ class Summary:
     reach: Reach | None = None
     reference: RowsBuilder | None = None
     declaration: Declaration | None = None
+    staff_fields: tuple[str, ...] = ("role_group", "cost")
+    cell_key: str | None = None
 
     @property
     def table(self) -> Table:
@@ -87,9 +95,10 @@ def declared(decl: Declaration, **engine_options) -> Summary:
 SUMMARIES: dict[str, Summary] = {
     s.name: s
     for s in (
-        declared(STAFF_SUMMARY, reads=("emr_visit",)),
-        declared(STAFF_COST_SUMMARY),
-        declared(CLINIC_DAY, uses_locations=True, reference=score_checks.clinic_day_reference),
+        declared(STAFF_SUMMARY, reads=("emr_visit",), staff_fields=("role_group",), cell_key="location_id"),
+        declared(STAFF_COST_SUMMARY, cell_key="location_id"),
+        declared(CLINIC_DAY, uses_locations=True, reference=score_checks.clinic_day_reference,
+                 staff_fields=("cost",), cell_key="clinic_id"),
         Summary(
             name="clinic_score",
             model_label="etl.ClinicScore",
@@ -99,6 +108,7 @@ SUMMARIES: dict[str, Summary] = {
             depends_on=("clinic_day",),
             reads_raw=False,
             uses_locations=True,
+            staff_fields=("cost",),  # through clinic_day's staff_cost
             reach=reaches.score_days,
             reference=score_checks.clinic_score_reference,
             gates=(
@@ -114,6 +124,7 @@ SUMMARIES: dict[str, Summary] = {
             grain=("month", "region_id"),
             period="month",
             uses_locations=True,
+            staff_fields=(),  # distinct patients: no staff value
             reach=reaches.month_days,
         ),
         Summary(
@@ -126,6 +137,7 @@ SUMMARIES: dict[str, Summary] = {
             period="month",
             reads_raw=False,
             uses_locations=True,
+            staff_fields=("cost",),  # through clinic_day's staff_cost
             reach=reaches.month_days,
             reference=score_checks.region_month_reference,
             gates=(

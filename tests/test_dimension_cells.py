@@ -1,0 +1,199 @@
+"""Staff and location edits rebuild only the (day, location) and (day, clinic) pairs they
+change, not whole days: every summary then equals a --full build, row for row, and the
+rows of untouched locations and clinics on the same days are left in place."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import delete, update
+
+from etl import db
+from etl.db.tables import raw
+from etl.engine.service import build_summaries, plan
+from etl.models import (
+    BuildRun, ClinicDay, ClinicScore, RegionMonth, RegionMonthPatients, StaffCostSummary, StaffSummary,
+)
+
+from . import clinic_handmade as h
+from . import handmade
+from . import test_clinic_reach as reach
+from .factories import add, summary_rows, ts, visit
+
+JAN5, JAN6, FEB10, MAR5 = (dt.date(2024, 1, 5), dt.date(2024, 1, 6), dt.date(2024, 2, 10), dt.date(2024, 3, 5))
+NAMES = ("staff_summary", "staff_cost_summary", "clinic_day", "clinic_score", "region_month_patients",
+         "region_month")
+
+
+def tables():
+    return (
+        summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS),
+        summary_rows(StaffCostSummary, handmade.STAFF_COST_FIELDS),
+        summary_rows(ClinicDay, h.CLINIC_DAY_FIELDS),
+        summary_rows(ClinicScore, h.SCORE_FIELDS),
+        summary_rows(RegionMonthPatients, ["month", "region_id", "nr_patients"]),
+        summary_rows(RegionMonth, h.REGION_MONTH_FIELDS),
+    )
+
+
+def full_build_tables():
+    return reach.full_build_tables(tables)
+
+
+def assert_same(incremental, full):
+    reach.assert_same(incremental, full, NAMES)
+
+
+def incremental_equals_full():
+    return reach.incremental_equals_full(tables, NAMES)
+
+
+def cells(report) -> dict[str, int]:
+    return {r.name: r.cells for r in report.results if r.cells}
+
+
+def planned_cells(name: str) -> set[tuple]:
+    (p,) = [p for p in plan() if p.summary.name == name]
+    return set(p.cells.pairs) if p.cells else set()
+
+
+@pytest.fixture
+def built(emr):
+    """The clinic tree of tests/clinic_handmade.py, two role groups, and staff 2 and 3 at
+    a few (day, location) pairs among staff 1's many rows."""
+    h.load()
+    add("emr_role",
+        {"id": 1, "parent_id": None, "name": "Physicians"}, {"id": 2, "parent_id": 1, "name": "GP"},
+        {"id": 10, "parent_id": None, "name": "Nursing"}, {"id": 11, "parent_id": 10, "name": "Nurse"})
+    staff = raw("emr_staff")
+    db.execute(update(staff).where(staff.c.id == 1).values(role_id=1))
+    db.execute(update(staff).where(staff.c.id == 2).values(role_id=2))
+    db.execute(update(staff).where(staff.c.id == 3).values(role_id=11))
+    add("emr_visit",
+        visit(50001, "2024-01-05", staff=2, patient=5001, location=10),
+        visit(50002, "2024-01-05", staff=2, patient=5002, location=20),
+        visit(50003, "2024-02-10", staff=2, patient=5003, location=12),
+        visit(50004, "2024-01-06", staff=3, patient=5004, location=40))
+    add("emr_shift", {"id": 50005, "staff_id": 2, "location_id": 20, "start_at": ts("2024-01-05 08:00"),
+                      "end_at": ts("2024-01-05 12:00"), "updated_at": ts("2024-05-01 00:00")})
+    build_summaries()
+    return tables()
+
+
+def _set(table: str, row_id: int, **values) -> None:
+    t = raw(table)
+    db.execute(update(t).where(t.c.id == row_id).values(**values))
+
+
+def _staff_row_arrives_late() -> None:
+    """A visit of staff 77, built while 77 has no row (group NULL), then 77's row."""
+    add("emr_visit", visit(50010, "2024-01-07", staff=77, patient=5010, location=20))
+    build_summaries()
+    add("emr_staff", {"id": 77, "name": "s77", "role_id": 2, "hourly_cost": h.D("15.00")})
+
+
+EDITS = {
+    "role change": lambda: _set("emr_staff", 2, role_id=11),
+    "cost change": lambda: _set("emr_staff", 2, hourly_cost=h.D("33.00")),
+    "role-tree edit": lambda: _set("emr_role", 2, parent_id=10),
+    "group renamed": lambda: _set("emr_role", 1, name="Doctors"),
+    "staff row disappears": lambda: db.execute(delete(raw("emr_staff")).where(raw("emr_staff").c.id == 2)),
+    "staff row appears": lambda: _staff_row_arrives_late(),
+    "department moved to another clinic": lambda: _set("emr_location", 12, parent_id=20),
+    "clinic moved to another region": lambda: _set("emr_location", 40, parent_id=1),
+    "kind changed": lambda: _set("emr_location", 11, kind="clinic"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_edit_rebuilds_pairs_and_equals_full(built, edit):
+    EDITS[edit]()
+    report, after = incremental_equals_full()
+    assert report.results, "the edit must be detected"
+    assert sum(r.cells for r in report.results) > 0, "the edit rebuilds pairs, not whole days"
+    assert after != built
+
+
+def test_a_role_change_rebuilds_where_the_member_worked(built):
+    _set("emr_staff", 2, role_id=11)
+    assert planned_cells("staff_summary") == {(JAN5, 10), (JAN5, 20), (FEB10, 12)}
+    described = {p.summary.name: p.describe() for p in plan()}
+    assert described["staff_summary"] == (
+        "staff_summary: 3 (day, location) pairs on 2 days to rebuild, 2024-01-05 .. 2024-02-10"
+        " (3 pairs from staff and role edits)")
+    # the clinic scores read no role group: nothing to do there
+    assert all(described[name].endswith("up to date") for name in NAMES[2:])
+    report, _ = incremental_equals_full()
+    # staff_cost_summary also reads staff 2's shifts of Mar 5 at locations 12 and 50
+    assert cells(report) == {"staff_summary": 3, "staff_cost_summary": 5}
+    assert {r.name: r.days for r in report.results} == {"staff_summary": 0, "staff_cost_summary": 0}
+    run = BuildRun.objects.get(pk=report.run_id)
+    assert (run.cells_rebuilt, run.partitions_rebuilt) == (8, 0)
+
+
+def test_a_cost_change_reaches_clinics_before_and_after(built):
+    _set("emr_staff", 2, hourly_cost=h.D("33.00"))
+    # visits and shifts of staff 2: location 12 is under clinic 10 (through 11), 50 is a
+    # clinic; staff_summary reads no cost
+    assert planned_cells("clinic_day") == {(JAN5, 10), (JAN5, 20), (FEB10, 10), (MAR5, 10), (MAR5, 50)}
+    assert planned_cells("staff_summary") == set()
+    report, _ = incremental_equals_full()
+    assert cells(report) == {"staff_cost_summary": 5, "clinic_day": 5}
+
+
+def test_a_moved_department_rebuilds_its_old_and_new_clinic(built):
+    _set("emr_location", 12, parent_id=20)  # from clinic 10 (via 11) to clinic 20
+    assert planned_cells("clinic_day") == {(FEB10, 10), (FEB10, 20), (MAR5, 10), (MAR5, 20)}
+    incremental_equals_full()
+
+
+def ids(model, **where) -> dict[tuple, int]:
+    return {(row.day, row.location_id if hasattr(row, "location_id") else row.clinic_id): row.pk
+            for row in model.objects.filter(**where)}
+
+
+def test_untouched_locations_of_the_same_day_are_not_rewritten(built):
+    """On the old whole-day rebuild every row of 2024-01-05 was deleted and inserted again
+    (new ids); now only the rows of staff 2's locations are."""
+    before = dict(StaffSummary.objects.filter(day=JAN5).values_list("location_id", "pk"))
+    assert set(before) == {10, 20, 40}
+    _set("emr_staff", 2, role_id=11)
+    incremental_equals_full_in_place()
+    after = dict(StaffSummary.objects.filter(day=JAN5).values_list("location_id", "pk"))
+    assert after[40] == before[40], "location 40 (staff 1 only) must keep its row"
+    assert after[10] != before[10] and after[20] != before[20], "staff 2's locations are rebuilt"
+
+
+def test_untouched_clinics_of_the_same_day_are_not_rewritten(built):
+    before = dict(ClinicDay.objects.filter(day=MAR5).values_list("clinic_id", "pk"))
+    assert {10, 21} <= set(before) and 20 not in before
+    _set("emr_location", 12, parent_id=20)
+    incremental_equals_full_in_place()
+    after = dict(ClinicDay.objects.filter(day=MAR5).values_list("clinic_id", "pk"))
+    assert after[21] == before[21], "clinic 21 is neither the old nor the new clinic of location 12"
+    assert after[10] != before[10], "the old clinic is rebuilt"
+    assert 20 in after, "the new clinic gets its row"
+
+
+def incremental_equals_full_in_place():
+    """Build incrementally and check the tables against a full build (rolled back), so the
+    incremental rows (and their ids) stay."""
+    report = build_summaries()
+    assert_same(tables(), full_build_tables())
+    return report
+
+
+def test_mixed_edits_in_one_build(built):
+    """Raw visit changes, a role change, a cost change and a location move, built together."""
+    add("emr_visit", visit(50020, "2024-01-05", staff=1, patient=5020, location=40),
+        visit(50021, "2024-02-10", staff=3, patient=5021, location=12))
+    v = raw("emr_visit")
+    db.execute(update(v).where(v.c.id == 50004).values(start_at=ts("2024-01-09 10:00"), end_at=ts("2024-01-09 10:30")))
+    _set("emr_staff", 2, role_id=11)
+    _set("emr_staff", 3, hourly_cost=h.D("9.00"))
+    _set("emr_location", 12, parent_id=20)
+    _set("emr_location", 40, parent_id=1)
+    report, _ = incremental_equals_full()
+    by_name = {r.name: r for r in report.results}
+    # Jan 5, Feb 10, Jan 6 and Jan 9 changed raw rows: whole days; staff 2's pairs fall on
+    # those days (none left on its own), staff 3's visit moved away from Jan 6
+    assert by_name["staff_summary"].days == 4
+    assert by_name["staff_summary"].cells == 0
