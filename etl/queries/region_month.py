@@ -20,53 +20,20 @@ to whole months).
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Sequence
 
 from sqlalchemy import BigInteger, Select, and_, case, cast, distinct, false, func, select
 from sqlalchemy.sql.selectable import CTE
 
-from etl.dates import DateRange
+from etl.dates import DateRange, month_ranges
 from etl.db.tables import raw, summary_table
 from etl.queries.calendar import month_number, month_start
 from etl.queries.clinic_day import located
-from etl.queries.clinic_score import day_filter
+from etl.queries.calendar import day_filter
 from etl.queries.groups import dated
 from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
 from etl.queries.validity import date_part, id_value
 from etl.queries.staff_summary import COMPLETED
-
-
-def next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def previous_month(day: dt.date) -> dt.date:
-    return dt.date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
-
-
-def _ceil_month(day: dt.date | None) -> dt.date | None:
-    """The first day of the first month that starts on or after ``day``; None past the
-    last month there is (9999-12), as for an open range end."""
-    if day is None or day.day == 1:
-        return day
-    return None if (day.year, day.month) == (9999, 12) else next_month(day)
-
-
-def month_ranges(window: Sequence[DateRange] | None, months_before: int = 0) -> list[DateRange] | None:
-    """The days of the months whose first day the window holds, each range widened
-    ``months_before`` whole months back. A range with an open end (up to 9999-12-31)
-    keeps it."""
-    if window is None:
-        return None
-    ranges = []
-    for r in window:
-        start, end = _ceil_month(r.start), _ceil_month(r.end)
-        if start is not None and (end is None or start < end):
-            for _ in range(months_before):
-                start = previous_month(start) if start > dt.date.min else start
-            ranges.append(DateRange(start, end))
-    return ranges
 
 
 def region_month_patients_rows(window: Sequence[DateRange] | None = None) -> Select:

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Iterable
 
 from etl.queries.clinic_score import BASELINE_DAYS
-from etl.queries.region_month import next_month
+from etl.dates import next_month
 
 ONE_DAY = dt.timedelta(days=1)
 
