@@ -31,7 +31,7 @@ from etl.queries.calendar import month_number, month_start
 from etl.queries.clinic_day import located
 from etl.queries.calendar import day_filter
 from etl.queries.groups import dated
-from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
+from etl.queries.portable import relative_change, rounded_quotient, shift_decimal
 from etl.queries.validity import date_part, id_value
 from etl.queries.staff_summary import COMPLETED
 
@@ -100,13 +100,6 @@ def month_outliers(window: Sequence[DateRange] | None) -> CTE:
     return (query if predicate is None else query.where(predicate)).cte("month_outliers")
 
 
-def _change(visits, previous):
-    """``(visits − previous) / previous`` to 4 decimals, a half rounded away from zero."""
-    up = shift_decimal(round_half_up((visits - previous) * 10000, previous), 4)
-    down = shift_decimal(round_half_up((previous - visits) * 10000, previous), 4)
-    return case((visits >= previous, up), else_=-down)
-
-
 def region_month_rows(window: Sequence[DateRange] | None = None) -> Select:
     """Rows of ``region_month`` in its column order, for every month (None) or the months
     whose first day the window holds."""
@@ -124,7 +117,8 @@ def region_month_rows(window: Sequence[DateRange] | None = None) -> Select:
             .label("visits_per_hour"),
             case((nr_patients > 0, rounded_quotient(m.c.cost_cents, nr_patients * 100, 4))).label("cost_per_patient"),
             func.coalesce(outliers.c.outlier_days, 0).label("outlier_days"),
-            case((and_(m.c.prev_no == m.c.month_no - 1, m.c.prev_visits > 0), _change(m.c.nr_visits, m.c.prev_visits)))
+            case((and_(m.c.prev_no == m.c.month_no - 1, m.c.prev_visits > 0),
+                  relative_change(m.c.nr_visits, m.c.prev_visits, 4)))
             .label("visits_change"),
         )
         .select_from(m)

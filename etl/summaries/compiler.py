@@ -8,9 +8,12 @@ that reads like the SQL it makes, as a chain of named CTEs:
   per key; GROUP BY puts NULL with NULL, so a NULL key matches itself);
 - ``rounded``, when values are rounded: each :class:`Rounded` in whole units of its last
   decimal (``<name>_units``), exactly, half up (:func:`etl.queries.portable.round_half_up`);
-- with rolling windows or ranks, ``measured`` (every value of a row) then ``windowed``
-  (the window functions over it) before the final SELECT, which keeps the build window's
-  days; without, the final SELECT computes the ratios.
+- with window values, ``measured`` (every value of a row, when some are computed), then
+  ``centred`` when there are standard deviations (each value minus its partition's mean
+  over the rows read), ``windowed`` (the window functions) and ``spread`` (the standard
+  deviations from the windowed sums) before the final SELECT, which computes the scores
+  (z-scores, outlier flags, changes) and keeps the build window's days; without, the final
+  SELECT computes the ratios.
 
 The final SELECT gives the model's columns in the model's order. Ratios divide the
 row's own rounded values, so anyone can recompute them from the table.
@@ -20,14 +23,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement, Float, Select, case, cast, false, func, literal, or_, select, true, type_coerce, union_all,
+)
 from sqlalchemy.sql.selectable import CTE
 
-from etl.dates import DateRange, merge_days
+from etl.dates import DateRange, merge_days, month_ranges
 from etl.db.tables import summary_table
-from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
+from etl.queries.calendar import month_number
+from etl.queries.portable import relative_change, round_half_up, rounded_quotient, shift_decimal
 from etl.queries.windows import day_in, day_number
-from etl.summaries.declare import Declaration, Input, Rank, Ratio, Rolling, Rounded
+from etl.summaries.declare import (
+    Change, Declaration, Input, Outlier, Previous, Rank, Ratio, Rolling, Rounded, StdDev, ZScore,
+)
 
 Window = Sequence[DateRange] | None
 
@@ -56,8 +64,24 @@ def source_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
     return (rows.where(*filters) if filters else rows).cte(inp.source.name)
 
 
+def at_grain_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
+    """A source already at the grain (a summary table), named after the input: its rows
+    (the window's days only, when given) that pass its filters, with the grain and the
+    values the input takes."""
+    rows = inp.source.rows(window)
+    cols = rows.selected_columns
+    filters = [f.clause(cols) for f in inp.source.filters]
+    taken = rows.with_only_columns(
+        *(cols[d.reads].label(d.name) if d.reads != d.name else cols[d.name] for d in decl.grain),
+        *(cols[m.column].label(m.name) if m.column != m.name else cols[m.name] for m in inp.measures),
+    )
+    return (taken.where(*filters) if filters else taken).cte(inp.name)
+
+
 def grouped_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
     """One row per grain value of the source, with the input's aggregates."""
+    if inp.at_grain:
+        return at_grain_cte(decl, inp, window)
     cols = source_cte(decl, inp, window).c
     keys = [cols[d.reads] for d in decl.grain]
     splits = _splits(decl)
@@ -79,23 +103,26 @@ def grouped_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
 
 
 def matched_cte(decl: Declaration, grouped: list[CTE]) -> CTE:
-    """The inputs matched on the grain: every key of any input, each measure summed (each
-    key has at most one row per input, so the sums just join them)."""
+    """The inputs matched on the grain: every key of any input that is not optional, each
+    measure summed (each key has at most one row per input, so the sums just join them)."""
     measures = _aggregate_columns(decl)
     dims = [d.name for d in decl.grain]
     zero = literal(0)
+    optional = any(inp.optional for inp in decl.inputs)
     stacked = union_all(*(
         select(
             *(g.c[d] for d in dims),
             *(g.c[m] if m in g.c else zero.label(m) for m in measures),
+            *([literal(0 if inp.optional else 1).label("keyed")] if optional else []),
         )
-        for g in grouped
+        for inp, g in zip(decl.inputs, grouped)
     )).subquery("stacked_inputs")
-    return (
+    matched = (
         select(*(stacked.c[d] for d in dims), *(func.sum(stacked.c[m]).label(m) for m in measures))
         .group_by(*(stacked.c[d] for d in dims))
-        .cte("matched")
     )
+    # An optional input's key alone makes no row (a left join).
+    return (matched.having(func.max(stacked.c.keyed) == 1) if optional else matched).cte("matched")
 
 
 def rounded_cte(decl: Declaration, totals: CTE) -> CTE:
@@ -107,17 +134,72 @@ def rounded_cte(decl: Declaration, totals: CTE) -> CTE:
         times, per = r.factors
         if r.split:
             value = totals.c[f"{r.of}_whole"] + round_half_up(totals.c[f"{r.of}_rest"], per)
+        elif per == 1:  # already in units of the last decimal, or a multiple: nothing to round
+            value = totals.c[r.of] * times if times != 1 else totals.c[r.of]
         else:
             value = round_half_up(totals.c[r.of] * times if times != 1 else totals.c[r.of], per)
         units.append(value.label(f"{r.name}_units"))
     return select(totals, *units).cte("rounded")
 
 
+def read_window(decl: Declaration, window: Window) -> Window:
+    """The days the sources read for the window's rows: a monthly summary's whole months
+    (and the month before each, for a :class:`Previous` value); a daily summary's days
+    widened by its rolling frames (and a day for a :class:`Previous` value)."""
+    if decl.period == "month":
+        return month_ranges(window, decl.periods_back)
+    before, after = decl.lookback
+    return widened(window, before + decl.periods_back, after) if decl.windows else window
+
+
+def centred_cte(decl: Declaration, rows: CTE) -> CTE:
+    """For each :class:`StdDev`: its value as a float (``<name>_x``) and that value minus
+    its partition's mean over the rows read (``<name>_y``). Subtracting a constant per
+    partition leaves the deviation as it is and keeps the sum of squares precise: the
+    textbook form on raw values near 1e6 loses about 3.5e-4."""
+    columns = []
+    for sd in _windows(decl, StdDev):
+        x = cast(rows.c[sd.of], Float)
+        mean = func.avg(x).over(partition_by=[rows.c[p] for p in sd.partition_by])
+        columns += [x.label(f"{sd.name}_x"), (x - mean).label(f"{sd.name}_y")]
+    return select(rows, *columns).cte("centred")
+
+
+def windowed_cte(decl: Declaration, rows: CTE) -> CTE:
+    """The window functions over the rows: rolling aggregates, ranks, previous values, and
+    for each :class:`StdDev` over its frame the count ``_n``, ``Σy`` ``_s1``, ``Σy²`` ``_s2``
+    and the extremes ``_lo``, ``_hi`` of its values."""
+    columns = []
+    for w in decl.windows:
+        if isinstance(w, StdDev):
+            columns += _spread_sums(decl, w, rows)
+        else:
+            columns.append(_window(decl, w, rows).label(w.name))
+    return select(rows, *columns).cte("windowed")
+
+
+def spread_cte(decl: Declaration, rows: CTE) -> CTE:
+    """Adds each :class:`StdDev`: ``sqrt((Σy² − (Σy)²/n) / (n − 1))``; NULL below 2 values;
+    the literal 0 when the frame's values are all equal (``MIN`` = ``MAX``) or a rounding
+    residue leaves the sum of squares at or below 0, so equal values never give a tiny sd
+    and a huge z."""
+    spreads = []
+    for sd in _windows(decl, StdDev):
+        n, s1, s2 = (rows.c[f"{sd.name}_{part}"] for part in ("n", "s1", "s2"))
+        squares = s2 - s1 * s1 / type_coerce(n, Float)  # a float division on both databases
+        spreads.append(case(
+            (n < 2, None),
+            (rows.c[f"{sd.name}_lo"] == rows.c[f"{sd.name}_hi"], 0.0),
+            (squares <= 0, 0.0),
+            else_=func.sqrt(squares / type_coerce(n - 1, Float)),
+        ).label(sd.name))
+    return select(rows, *spreads).cte("spread")
+
+
 def summary_rows(decl: Declaration, window: Window = None) -> Select:
     """The summary's rows in its model's column order: every day (``window`` None) or only
     the window's days (rolling windows read the days around them too)."""
-    reads = widened(window, *decl.lookback) if decl.windows else window
-    grouped = [grouped_cte(decl, inp, reads) for inp in decl.inputs]
+    grouped = [grouped_cte(decl, inp, read_window(decl, window)) for inp in decl.inputs]
     rows = grouped[0] if len(grouped) == 1 else matched_cte(decl, grouped)
     if _of_kind(decl, Rounded):
         rows = rounded_cte(decl, rows)
@@ -125,16 +207,25 @@ def summary_rows(decl: Declaration, window: Window = None) -> Select:
     columns = output_columns(decl)
     if not decl.windows:
         return select(*(values[c] for c in columns))
-    measured = select(*values.values()).cte("measured")
-    windowed = select(measured, *(_window(decl, w, measured).label(w.name) for w in decl.windows)).cte("windowed")
-    final = select(*(windowed.c[c] for c in columns))
-    return final if window is None else final.where(day_in(windowed.c[decl.day], window))
+    # Without derived values every value is a column of ``rows`` already.
+    rows = select(*values.values()).cte("measured") if decl.derived else rows
+    if _windows(decl, StdDev):
+        rows = spread_cte(decl, windowed_cte(decl, centred_cte(decl, rows)))
+    else:
+        rows = windowed_cte(decl, rows)
+    scored = _scores(decl, rows)
+    final = select(*(scored[c] if c in scored else rows.c[c] for c in columns))
+    return final if window is None else final.where(day_in(rows.c[decl.day], window))
 
 
 # --- values of a row -------------------------------------------------------------------------
 
 def _of_kind(decl: Declaration, kind: type) -> list:
     return [d for d in decl.derived if isinstance(d, kind)]
+
+
+def _windows(decl: Declaration, kind: type) -> list:
+    return [w for w in decl.windows if isinstance(w, kind)]
 
 
 def _splits(decl: Declaration) -> dict[str, tuple[int, int]]:
@@ -189,14 +280,62 @@ def _ratio(decl: Declaration, ratio: Ratio, rows: CTE) -> ColumnElement:
     return case((denominator > 0, quotient))
 
 
-def _window(decl: Declaration, w: Rolling | Rank, rows: CTE) -> ColumnElement:
+def _window(decl: Declaration, w: Rolling | Rank | Previous, rows: CTE) -> ColumnElement:
     partition = [rows.c[p] for p in w.partition_by]
     value = rows.c[w.of]
     if isinstance(w, Rolling):
+        if w.function == "avg":  # a mean is a float, as PostgreSQL's avg of a decimal would not be
+            value = cast(value, Float)
         return getattr(func, w.function)(value).over(
             partition_by=partition, order_by=day_number(rows.c[decl.day]), range_=w.days,
         )
+    if isinstance(w, Previous):
+        return _previous(decl, value, partition, rows.c[decl.day])
     return _rank(w, value, partition)
+
+
+def _spread_sums(decl: Declaration, sd: StdDev, rows: CTE) -> list[ColumnElement]:
+    """The sums a standard deviation is made of, over a ``RANGE`` frame of calendar days."""
+    frame = dict(partition_by=[rows.c[p] for p in sd.partition_by], order_by=day_number(rows.c[decl.day]),
+                 range_=sd.days)
+    x, y = rows.c[f"{sd.name}_x"], rows.c[f"{sd.name}_y"]
+    return [
+        func.count(x).over(**frame).label(f"{sd.name}_n"),
+        func.sum(y).over(**frame).label(f"{sd.name}_s1"),
+        func.sum(y * y).over(**frame).label(f"{sd.name}_s2"),
+        func.min(x).over(**frame).label(f"{sd.name}_lo"),
+        func.max(x).over(**frame).label(f"{sd.name}_hi"),
+    ]
+
+
+def _previous(decl: Declaration, value: ColumnElement, partition: list[ColumnElement],
+              day: ColumnElement) -> ColumnElement:
+    """``LAG`` gives the previous *row*; its period number tells whether it is the calendar
+    period just before (a month number is ``year * 12 + month``)."""
+    number = month_number(day) if decl.period == "month" else day_number(day)
+    order = dict(partition_by=partition, order_by=number)
+    return case((func.lag(number).over(**order) == number - 1, func.lag(value).over(**order)))
+
+
+def _scores(decl: Declaration, rows: CTE) -> dict[str, ColumnElement]:
+    """The values computed from a row's window values, by name, in declaration order (an
+    outlier flag reads the z-scores before it)."""
+    scores: dict[str, ColumnElement] = {}
+    for s in decl.scores:
+        if isinstance(s, ZScore):
+            sd = rows.c[s.sd]
+            scores[s.name] = case(
+                (or_(rows.c[s.of].is_(None), rows.c[s.count] < s.min_count, sd.is_(None), sd == 0), None),
+                else_=(cast(rows.c[s.of], Float) - cast(rows.c[s.mean], Float)) / sd,
+            )
+        elif isinstance(s, Outlier):
+            # A NULL score compares to NULL, never true: it never makes an outlier.
+            flagged = or_(*(func.abs(scores[z]) >= s.threshold for z in s.scores))
+            scores[s.name] = case((flagged, true()), else_=false())
+        elif isinstance(s, Change):
+            previous = rows.c[s.previous]
+            scores[s.name] = case((previous > 0, relative_change(rows.c[s.of], previous, s.decimals)))
+    return {name: expr.label(name) for name, expr in scores.items()}
 
 
 def _rank(w: Rank, value: ColumnElement, partition: list[ColumnElement]) -> ColumnElement:
