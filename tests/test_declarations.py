@@ -77,9 +77,9 @@ def test_model_columns_must_be_declared_and_formatted():
     formats = {k: v for k, v in VISIT_DAY.formats.items() if k != "nr_no_show"}
     broken = dataclasses.replace(VISIT_DAY, derived=VISIT_DAY.derived[:1], formats={**formats, "extra": None})
     assert declaration_problems(broken) == [
-        "summary visit_day: column visits_per_patient of etl.VisitDay is not declared",
-        "summary visit_day: column nr_no_show of etl.VisitDay has no display format",
-        "summary visit_day: display format for extra, which etl.VisitDay does not have",
+        "summary visit_day: column visits_per_patient of declared_app.VisitDay is not declared",
+        "summary visit_day: column nr_no_show of declared_app.VisitDay has no display format",
+        "summary visit_day: display format for extra, which declared_app.VisitDay does not have",
     ]
 
 
