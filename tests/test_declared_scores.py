@@ -67,3 +67,18 @@ def test_declared_scores_equal_the_hand_written_queries_on_generated_data(emr, n
 def test_every_summary_is_declared():
     """The registry compiles every summary from its declaration: the engine reads one kind."""
     assert all(s.declaration is not None for s in SUMMARIES.values())
+
+
+def test_sources_read_the_window_widened_by_the_frames_within_the_days_there_are():
+    from etl.dates import FIRST_DAY, LAST_DAY
+    from etl.summaries.compiler import widened
+
+    d = dt.date
+    assert widened([DateRange.day(LAST_DAY)], 28, 0) == [DateRange(d(9999, 12, 3), None)]
+    assert widened([DateRange.day(d(1, 1, 4))], 28, 0) == [DateRange(FIRST_DAY, d(1, 1, 5))]
+    assert widened([DateRange.day(d(9999, 12, 30))], 0, 2) == [DateRange(d(9999, 12, 30), None)]
+    # ranges that meet once widened become one
+    assert widened([DateRange.day(d(2024, 1, 1)), DateRange.day(d(2024, 1, 20))], 28, 0) == [
+        DateRange(d(2023, 12, 4), d(2024, 1, 21))]
+    assert widened([DateRange.day(d(2024, 1, 1)), DateRange.day(d(2024, 3, 1))], 3, 1) == [
+        DateRange(d(2023, 12, 29), d(2024, 1, 3)), DateRange(d(2024, 2, 27), d(2024, 3, 3))]

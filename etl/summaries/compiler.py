@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import CTE
 
-from etl.dates import DateRange, merge_days, month_ranges
+from etl.dates import FIRST_DAY, LAST_DAY, DateRange, month_ranges
 from etl.db.tables import summary_table
 from etl.queries.calendar import month_number
 from etl.queries.portable import relative_change, round_half_up, rounded_quotient, shift_decimal
@@ -47,14 +47,28 @@ def output_columns(decl: Declaration) -> list[str]:
 
 def widened(window: Window, before: int, after: int) -> Window:
     """The window's days plus ``before`` days before and ``after`` after each range: what
-    rolling windows must read to compute the window's days."""
+    rolling windows must read to compute the window's days. Widening stops at the first
+    and the last day there are."""
     if window is None or (before == 0 and after == 0):
         return window
-    days = {
-        r.start + dt.timedelta(days=offset)
-        for r in window for offset in range(-before, r.days + after)
-    }
-    return merge_days(days)
+    ranges: list[DateRange] = []
+    for r in sorted(DateRange(_moved(r.start, -before), _moved(r.end, after)) for r in window):
+        if ranges and (ranges[-1].end is None or r.start <= ranges[-1].end):
+            end = None if r.end is None or ranges[-1].end is None else max(r.end, ranges[-1].end)
+            ranges[-1] = DateRange(ranges[-1].start, end)
+        else:
+            ranges.append(r)
+    return ranges
+
+
+def _moved(day: dt.date | None, days: int) -> dt.date | None:
+    """``day`` moved by ``days``, within the days there are; None (an open end) stays None
+    and is where a move past the last day ends."""
+    if day is None:
+        return None
+    if days < 0:
+        return day + dt.timedelta(days=days) if (day - FIRST_DAY).days >= -days else FIRST_DAY
+    return day + dt.timedelta(days=days) if (LAST_DAY - day).days >= days else None
 
 
 def source_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
