@@ -11,9 +11,9 @@ that reads like the SQL it makes, as a chain of named CTEs:
 - with window values, ``measured`` (every value of a row, when some are computed), then
   ``centred`` when there are standard deviations (each value minus its partition's mean
   over the rows read), ``windowed`` (the window functions) and ``spread`` (the standard
-  deviations from the windowed sums) before the final SELECT, which computes the scores
-  (z-scores, outlier flags, changes) and keeps the build window's days; without, the final
-  SELECT computes the ratios.
+  deviations from the windowed sums), from :mod:`etl.summaries.windowing`, before the
+  final SELECT, which computes the scores (z-scores, outlier flags, changes) and keeps the
+  build window's days; without, the final SELECT computes the ratios.
 
 The final SELECT gives the model's columns in the model's order. Ratios divide the
 row's own rounded values, so anyone can recompute them from the table.
@@ -23,19 +23,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from sqlalchemy import (
-    ColumnElement, Float, Select, case, cast, false, func, literal, or_, select, true, type_coerce, union_all,
-)
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
 from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import FIRST_DAY, LAST_DAY, DateRange, month_ranges
 from etl.db.tables import summary_table
-from etl.queries.calendar import month_number
-from etl.queries.portable import relative_change, round_half_up, rounded_quotient, shift_decimal
-from etl.queries.windows import day_in, day_number
-from etl.summaries.declare import (
-    Change, Declaration, Input, Outlier, Previous, Rank, Ratio, Rolling, Rounded, StdDev, ZScore,
-)
+from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
+from etl.queries.windows import day_in
+from etl.summaries.declare import Declaration, Input, Ratio, Rounded, StdDev
+from etl.summaries.windowing import centred_cte, scores, spread_cte, windowed_cte, windows_of
 
 Window = Sequence[DateRange] | None
 
@@ -166,50 +162,6 @@ def read_window(decl: Declaration, window: Window) -> Window:
     return widened(window, before + decl.periods_back, after) if decl.windows else window
 
 
-def centred_cte(decl: Declaration, rows: CTE) -> CTE:
-    """For each :class:`StdDev`: its value as a float (``<name>_x``) and that value minus
-    its partition's mean over the rows read (``<name>_y``). Subtracting a constant per
-    partition leaves the deviation as it is and keeps the sum of squares precise: the
-    textbook form on raw values near 1e6 loses about 3.5e-4."""
-    columns = []
-    for sd in _windows(decl, StdDev):
-        x = cast(rows.c[sd.of], Float)
-        mean = func.avg(x).over(partition_by=[rows.c[p] for p in sd.partition_by])
-        columns += [x.label(f"{sd.name}_x"), (x - mean).label(f"{sd.name}_y")]
-    return select(rows, *columns).cte("centred")
-
-
-def windowed_cte(decl: Declaration, rows: CTE) -> CTE:
-    """The window functions over the rows: rolling aggregates, ranks, previous values, and
-    for each :class:`StdDev` over its frame the count ``_n``, ``Σy`` ``_s1``, ``Σy²`` ``_s2``
-    and the extremes ``_lo``, ``_hi`` of its values."""
-    columns = []
-    for w in decl.windows:
-        if isinstance(w, StdDev):
-            columns += _spread_sums(decl, w, rows)
-        else:
-            columns.append(_window(decl, w, rows).label(w.name))
-    return select(rows, *columns).cte("windowed")
-
-
-def spread_cte(decl: Declaration, rows: CTE) -> CTE:
-    """Adds each :class:`StdDev`: ``sqrt((Σy² − (Σy)²/n) / (n − 1))``; NULL below 2 values;
-    the literal 0 when the frame's values are all equal (``MIN`` = ``MAX``) or a rounding
-    residue leaves the sum of squares at or below 0, so equal values never give a tiny sd
-    and a huge z."""
-    spreads = []
-    for sd in _windows(decl, StdDev):
-        n, s1, s2 = (rows.c[f"{sd.name}_{part}"] for part in ("n", "s1", "s2"))
-        squares = s2 - s1 * s1 / type_coerce(n, Float)  # a float division on both databases
-        spreads.append(case(
-            (n < 2, None),
-            (rows.c[f"{sd.name}_lo"] == rows.c[f"{sd.name}_hi"], 0.0),
-            (squares <= 0, 0.0),
-            else_=func.sqrt(squares / type_coerce(n - 1, Float)),
-        ).label(sd.name))
-    return select(rows, *spreads).cte("spread")
-
-
 def summary_rows(decl: Declaration, window: Window = None) -> Select:
     """The summary's rows in its model's column order: every day (``window`` None) or only
     the window's days (rolling windows read the days around them too)."""
@@ -223,11 +175,11 @@ def summary_rows(decl: Declaration, window: Window = None) -> Select:
         return select(*(values[c] for c in columns))
     # Without derived values every value is a column of ``rows`` already.
     rows = select(*values.values()).cte("measured") if decl.derived else rows
-    if _windows(decl, StdDev):
+    if windows_of(decl, StdDev):
         rows = spread_cte(decl, windowed_cte(decl, centred_cte(decl, rows)))
     else:
         rows = windowed_cte(decl, rows)
-    scored = _scores(decl, rows)
+    scored = scores(decl, rows)
     final = select(*(scored[c] if c in scored else rows.c[c] for c in columns))
     return final if window is None else final.where(day_in(rows.c[decl.day], window))
 
@@ -236,10 +188,6 @@ def summary_rows(decl: Declaration, window: Window = None) -> Select:
 
 def _of_kind(decl: Declaration, kind: type) -> list:
     return [d for d in decl.derived if isinstance(d, kind)]
-
-
-def _windows(decl: Declaration, kind: type) -> list:
-    return [w for w in decl.windows if isinstance(w, kind)]
 
 
 def _splits(decl: Declaration) -> dict[str, tuple[int, int]]:
@@ -292,76 +240,3 @@ def _ratio(decl: Declaration, ratio: Ratio, rows: CTE) -> ColumnElement:
         denominator = denominator + part
     quotient = rounded_quotient(_scaled(numerator, den_places), _scaled(denominator, num_places), ratio.decimals)
     return case((denominator > 0, quotient))
-
-
-def _window(decl: Declaration, w: Rolling | Rank | Previous, rows: CTE) -> ColumnElement:
-    partition = [rows.c[p] for p in w.partition_by]
-    value = rows.c[w.of]
-    if isinstance(w, Rolling):
-        if w.function == "avg":  # a mean is a float, as PostgreSQL's avg of a decimal would not be
-            value = cast(value, Float)
-        return getattr(func, w.function)(value).over(
-            partition_by=partition, order_by=day_number(rows.c[decl.day]), range_=w.days,
-        )
-    if isinstance(w, Previous):
-        return _previous(decl, value, partition, rows.c[decl.day])
-    return _rank(w, value, partition)
-
-
-def _spread_sums(decl: Declaration, sd: StdDev, rows: CTE) -> list[ColumnElement]:
-    """The sums a standard deviation is made of, over a ``RANGE`` frame of calendar days."""
-    frame = dict(partition_by=[rows.c[p] for p in sd.partition_by], order_by=day_number(rows.c[decl.day]),
-                 range_=sd.days)
-    x, y = rows.c[f"{sd.name}_x"], rows.c[f"{sd.name}_y"]
-    return [
-        func.count(x).over(**frame).label(f"{sd.name}_n"),
-        func.sum(y).over(**frame).label(f"{sd.name}_s1"),
-        func.sum(y * y).over(**frame).label(f"{sd.name}_s2"),
-        func.min(x).over(**frame).label(f"{sd.name}_lo"),
-        func.max(x).over(**frame).label(f"{sd.name}_hi"),
-    ]
-
-
-def _previous(decl: Declaration, value: ColumnElement, partition: list[ColumnElement],
-              day: ColumnElement) -> ColumnElement:
-    """``LAG`` gives the previous *row*; its period number tells whether it is the calendar
-    period just before (a month number is ``year * 12 + month``)."""
-    number = month_number(day) if decl.period == "month" else day_number(day)
-    order = dict(partition_by=partition, order_by=number)
-    return case((func.lag(number).over(**order) == number - 1, func.lag(value).over(**order)))
-
-
-def _scores(decl: Declaration, rows: CTE) -> dict[str, ColumnElement]:
-    """The values computed from a row's window values, by name, in declaration order (an
-    outlier flag reads the z-scores before it)."""
-    scores: dict[str, ColumnElement] = {}
-    for s in decl.scores:
-        if isinstance(s, ZScore):
-            sd = rows.c[s.sd]
-            scores[s.name] = case(
-                (or_(rows.c[s.of].is_(None), rows.c[s.count] < s.min_count, sd.is_(None), sd == 0), None),
-                else_=(cast(rows.c[s.of], Float) - cast(rows.c[s.mean], Float)) / sd,
-            )
-        elif isinstance(s, Outlier):
-            # A NULL score compares to NULL, never true: it never makes an outlier.
-            flagged = or_(*(func.abs(scores[z]) >= s.threshold for z in s.scores))
-            scores[s.name] = case((flagged, true()), else_=false())
-        elif isinstance(s, Change):
-            previous = rows.c[s.previous]
-            scores[s.name] = case((previous > 0, relative_change(rows.c[s.of], previous, s.decimals)))
-    return {name: expr.label(name) for name, expr in scores.items()}
-
-
-def _rank(w: Rank, value: ColumnElement, partition: list[ColumnElement]) -> ColumnElement:
-    """Rank among the non-NULL values: NULLs sort last on both databases (they sort first
-    on one and last on the other by default), so they never push a value's rank down."""
-    order = (value.desc() if w.descending else value.asc()).nulls_last()
-    rank = func.rank().over(partition_by=partition, order_by=order)
-    if not w.percent:
-        return case((value.is_not(None), rank))
-    ranked = func.count(value).over(partition_by=partition)
-    return case(
-        (value.is_(None), None),
-        (ranked == 1, literal(0.0, Float)),
-        else_=cast(rank - 1, Float) / (ranked - 1),
-    )
