@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 FIRST_DAY = dt.date.min  # 0001-01-01
 LAST_DAY = dt.date.max   # 9999-12-31
@@ -132,3 +132,37 @@ class Cells:
         """The pairs in order of day, cut into pieces of at most ``size``."""
         ordered = sorted(self.pairs)
         return [Cells(self.key, frozenset(ordered[i:i + size]), self.locations) for i in range(0, len(ordered), size)]
+
+
+# --- months ---------------------------------------------------------------------------------
+
+def next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def previous_month(day: dt.date) -> dt.date:
+    return dt.date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+def _ceil_month(day: dt.date | None) -> dt.date | None:
+    """The first day of the first month that starts on or after ``day``; None past the
+    last month there is (9999-12), as for an open range end."""
+    if day is None or day.day == 1:
+        return day
+    return None if (day.year, day.month) == (9999, 12) else next_month(day)
+
+
+def month_ranges(window: Sequence[DateRange] | None, months_before: int = 0) -> list[DateRange] | None:
+    """The days of the months whose first day the window holds, each range widened
+    ``months_before`` whole months back. A range with an open end (up to 9999-12-31)
+    keeps it."""
+    if window is None:
+        return None
+    ranges = []
+    for r in window:
+        start, end = _ceil_month(r.start), _ceil_month(r.end)
+        if start is not None and (end is None or start < end):
+            for _ in range(months_before):
+                start = previous_month(start) if start > dt.date.min else start
+            ranges.append(DateRange(start, end))
+    return ranges

@@ -96,8 +96,9 @@ def test_ledger_records_each_run(built):
     # 3 (clinic_day) + 3 (clinic_score) + 1 month each (region_month_patients, region_month)
     assert first.partitions_rebuilt == 13
     assert (second.trigger, second.mode, second.status, second.partitions_rebuilt) == (
-        "schedule", "incremental", "succeeded", 2 + 1 + 29 + 61 + 61)
-    # (section 4: 03-02 reaches clinic_score on 03-02 .. 03-30, and March and April)
+        "schedule", "incremental", "succeeded", 2 + 1 + 29 + 31 + 61)
+    # (section 4: 03-02 reaches clinic_score on 03-02 .. 03-30, region_month March and April,
+    # region_month_patients March)
     # 2024-03-02 had 2 staff_summary rows (now 3) and 1 staff_cost_summary row (now 2);
     # clinic_day 1 (replaced), clinic_score 2 (03-02, 03-03), region_month(_patients) 1 each
     assert (second.rows_deleted, second.rows_written) == (3 + 1 + 2 + 1 + 1, 5 + 1 + 2 + 1 + 1)

@@ -205,10 +205,11 @@ def test_verify_rebuilds_exactly_the_days_that_drifted(built):
         " (4 from raw rows changed without a logged change (--verify))",
         "clinic_day: 4 days to rebuild, 2024-03-01 .. 2024-03-14"
         " (4 from raw rows changed without a logged change (--verify))",
-        # Section 4's forward reach: the months of the drifted days and the month after;
-        # clinic_score 28 days past the last drifted day (03-14 + 28 = 04-11).
-        "region_month_patients: 61 days to rebuild, 2024-03-01 .. 2024-04-30"
-        " (4 from raw rows changed without a logged change (--verify), 57 from their forward reach)",
+        # Section 4's forward reach: the helper, the months of the drifted days; region_month
+        # those and the month after; clinic_score 28 days past the last drifted day
+        # (03-14 + 28 = 04-11).
+        "region_month_patients: 31 days to rebuild, 2024-03-01 .. 2024-03-31"
+        " (4 from raw rows changed without a logged change (--verify), 27 from their forward reach)",
         "clinic_score: 42 days to rebuild, 2024-03-01 .. 2024-04-11"
         " (4 from raw rows changed without a logged change (--verify), 38 from their forward reach)",
         "region_month: 61 days to rebuild, 2024-03-01 .. 2024-04-30"
@@ -218,7 +219,7 @@ def test_verify_rebuilds_exactly_the_days_that_drifted(built):
     # staff_summary reads visits only: 2024-03-01, -02, -12; staff_cost_summary also the shift's -14.
     assert {r.name: r.days for r in report.results} == {
         "staff_summary": 3, "staff_cost_summary": 4, "clinic_day": 4,
-        "region_month_patients": 61, "clinic_score": 42, "region_month": 61}
+        "region_month_patients": 31, "clinic_score": 42, "region_month": 61}
     assert_equals_full()
     # Nothing drifted any more: a second verify rebuilds nothing.
     assert build_summaries(verify=True).results == ()
@@ -251,8 +252,8 @@ def test_the_nightly_reconcile_task_verifies(built):
     run("DELETE FROM emr_visit WHERE id = 16", "DELETE FROM etl_change_log")  # 2024-03-02, unlogged
     result = reconcile_summaries.apply().get()
     # 03-02 in both section 2 summaries and clinic_day; clinic_score 03-02 .. 03-30 (29 days);
-    # region_month(_patients) March and April (61 days).
+    # region_month March and April (61 days), its helper March (31 days).
     assert {name: s["days"] for name, s in result["summaries"].items()} == {
-        "staff_summary": 1, "staff_cost_summary": 1, "clinic_day": 1, "region_month_patients": 61,
+        "staff_summary": 1, "staff_cost_summary": 1, "clinic_day": 1, "region_month_patients": 31,
         "clinic_score": 29, "region_month": 61}
     assert_equals_full()

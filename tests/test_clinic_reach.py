@@ -68,9 +68,10 @@ def built(emr):
 def test_a_changed_day_reaches_28_days_and_the_months_after(built):
     add("emr_visit", visit(5000, "2024-01-05", location=12, patient=7))
     report, after = incremental_equals_full()
-    # clinic_day: Jan 5; clinic_score: Jan 5 .. Feb 2 (29 days); region_month and its
-    # helper: January (Jan 5 .. Feb 2) and February (the month after): 31 + 29 days
-    assert days(report) == {"clinic_day": 1, "clinic_score": 29, "region_month_patients": 60, "region_month": 60}
+    # clinic_day: Jan 5; clinic_score: Jan 5 .. Feb 2 (29 days); region_month: January
+    # (Jan 5 .. Feb 2) and February (the month after): 31 + 29 days; its helper, which
+    # counts January's raw visits, only January
+    assert days(report) == {"clinic_day": 1, "clinic_score": 29, "region_month_patients": 31, "region_month": 60}
     assert after != built
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import literal, select
 from etl import db
 from etl.engine.service import build_summaries
 from etl.models import ClinicDay, ClinicScore, RegionMonth
-from etl.queries.region_month import _change
+from etl.queries.portable import relative_change
 
 from . import clinic_handmade as h
 
@@ -69,7 +69,7 @@ def test_region_month(built):
 def test_visits_change_rounds_half_away_from_zero(emr, visits, previous, change):
     from decimal import Decimal
 
-    (value,) = db.fetch_all(select(_change(literal(visits), literal(previous))))[0]
+    (value,) = db.fetch_all(select(relative_change(literal(visits), literal(previous), 4)))[0]
     assert Decimal(str(value)).quantize(Decimal("0.0001")) == Decimal(change)
 
 

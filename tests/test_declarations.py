@@ -8,7 +8,9 @@ from django.core.management.base import SystemCheckError
 
 from etl.summaries import SUMMARIES
 from etl.summaries.checks import declaration_problems, partial_problems, registry_problems, summary_problems
-from etl.summaries.declare import Count, CountDistinct, Equals, Input, Rank, Ratio, Rolling
+from etl.summaries.declare import (
+    Change, Count, CountDistinct, Equals, Input, Outlier, Rank, Ratio, Rolling, StdDev, Value, ZScore,
+)
 from etl.summaries.registry import declared
 
 from .declared import VISIT_DAY, VISIT_TREND
@@ -75,9 +77,9 @@ def test_model_columns_must_be_declared_and_formatted():
     formats = {k: v for k, v in VISIT_DAY.formats.items() if k != "nr_no_show"}
     broken = dataclasses.replace(VISIT_DAY, derived=VISIT_DAY.derived[:1], formats={**formats, "extra": None})
     assert declaration_problems(broken) == [
-        "summary visit_day: column visits_per_patient of etl.VisitDay is not declared",
-        "summary visit_day: column nr_no_show of etl.VisitDay has no display format",
-        "summary visit_day: display format for extra, which etl.VisitDay does not have",
+        "summary visit_day: column visits_per_patient of declared_app.VisitDay is not declared",
+        "summary visit_day: column nr_no_show of declared_app.VisitDay has no display format",
+        "summary visit_day: display format for extra, which declared_app.VisitDay does not have",
     ]
 
 
@@ -109,8 +111,59 @@ def test_what_a_summary_says_about_dimension_edits_is_checked():
         "summary staff_summary: cell_key nr_visits is not a column of its grain"
         " (day, location_id, service_id, role_group_id)",
     ]
-    # clinic_score's rows are written by hand, with rolling windows: whole days only
+    # clinic_score's rows have rolling windows: whole days only
     assert partial_problems(dataclasses.replace(SUMMARIES["clinic_score"], cell_key="clinic_id")) == [
         "summary clinic_score: cell_key clinic_id needs a declared summary without rolling windows:"
         " only those rebuild (day, key) pairs on their own",
+    ]
+
+
+def test_scores_and_their_windows_are_checked():
+    """A z-score over a value that is no standard deviation, an outlier flag over a name
+    that is no z-score, a change of a ratio and without a previous value, a standard
+    deviation with an empty frame: one sentence each."""
+    from etl.summaries.clinics import CLINIC_SCORE, REGION_MONTH
+
+    score = dataclasses.replace(
+        CLINIC_SCORE,
+        windows=tuple(
+            dataclasses.replace(w, days=(1, -1)) if isinstance(w, StdDev) and w.name == "cpp_sd" else w
+            for w in CLINIC_SCORE.windows
+        ),
+        scores=(
+            ZScore("pph_z", "patients_per_hour", "pph_mean", "pph_mean", "pph_baseline_days", 14),
+            ZScore("cpp_z", "cost_per_patient", "cpp_mean", "cpp_sd", "cpp_days", 14),
+            Outlier("is_outlier", ("pph_z", "cpp_score"), 3),
+        ),
+    )
+    assert declaration_problems(score) == [
+        "summary clinic_score: standard deviation cpp_sd has an empty frame (1, -1)",
+        "summary clinic_score: z-score pph_z divides by pph_mean, which is not a standard deviation",
+        "summary clinic_score: z-score cpp_z reads cpp_days, which is not a measure or window of this summary",
+        "summary clinic_score: outlier is_outlier reads cpp_score, which is not a z-score declared before it",
+    ]
+    month = dataclasses.replace(REGION_MONTH, scores=(Change("visits_change", "visits_per_hour", "nr_visits", 4),))
+    assert declaration_problems(month) == [
+        "summary region_month: change visits_change is of visits_per_hour, which is not a count or sum of this summary",
+        "summary region_month: change visits_change compares with nr_visits, which is not a previous value",
+    ]
+
+
+def test_inputs_values_and_periods_are_checked():
+    """Values need a source at the grain and a summary of one input; some input must bring
+    the rows; a period is a day or a month."""
+    from etl.summaries.clinics import REGION_MONTH
+
+    (first, *others) = REGION_MONTH.inputs
+    broken = dataclasses.replace(
+        REGION_MONTH, period="week",
+        inputs=(dataclasses.replace(first, optional=True, measures=(*first.measures, Value("nr_days", "clinic_id"))),
+                *others),
+    )
+    assert declaration_problems(broken) == [
+        "summary region_month: input month_totals mixes values (nr_days) with aggregates; values need a source "
+        "at the grain, with no aggregate",
+        "summary region_month: input month_totals takes values, which only a summary of one input can",
+        "summary region_month: every input is optional: one must bring the rows",
+        "summary region_month: period week is not one of day, month",
     ]

@@ -24,36 +24,20 @@ Portability, all measured on PostgreSQL 15 and SQLite 3.40:
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Sequence
 
-from sqlalchemy import Float, Select, and_, case, cast, false, func, or_, select, true, type_coerce
+from sqlalchemy import Float, Select, case, cast, false, func, or_, select, true, type_coerce
 from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
 from etl.db.tables import summary_table
-from etl.queries.calendar import day_number
+from etl.queries.calendar import day_filter, day_number
 
 BASELINE_DAYS = 28          # the baseline: the 28 calendar days before the day
 MIN_BASELINE_DAYS = 14      # fewer baseline values give no z-score
 WEEK_DAYS = 7
 OUTLIER_Z = 3
 METRICS = (("pph", "patients_per_hour"), ("cpp", "cost_per_patient"))
-
-
-def day_filter(day, window: Sequence[DateRange] | None, days_before: int = 0):
-    """``day`` falls in one of the window's ranges, each widened ``days_before`` back."""
-    if window is None:
-        return None
-    if not window:
-        return false()
-    # ``day <= r.last`` rather than ``day < r.end``: a range may run to 9999-12-31 (open end),
-    # and widening stops at 0001-01-01.
-    return or_(*(and_(day >= _days_back(r.start, days_before), day <= r.last) for r in window))
-
-
-def _days_back(day: dt.date, days: int) -> dt.date:
-    return day - dt.timedelta(days=days) if (day - dt.date.min).days >= days else dt.date.min
 
 
 def score_input(window: Sequence[DateRange] | None) -> CTE:

@@ -185,3 +185,12 @@ def rounded_quotient(numerator, denominator, places: int):
     quotient = cast(numerator, BigInteger) // cast(denominator, BigInteger)
     remainder = cast(numerator, BigInteger) % cast(denominator, BigInteger)
     return shift_decimal(quotient * scale + round_half_up(remainder * scale, denominator), places)
+
+
+def relative_change(value, base, places: int):
+    """``(value − base) / base`` to ``places`` decimals, a half rounded away from zero,
+    exactly (integers ``value`` >= 0 and ``base`` > 0: rounding the magnitude half up)."""
+    scale = 10 ** places
+    up = shift_decimal(round_half_up((value - base) * scale, base), places)
+    down = shift_decimal(round_half_up((base - value) * scale, base), places)
+    return case((value >= base, up), else_=-down)

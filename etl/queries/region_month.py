@@ -20,53 +20,20 @@ to whole months).
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Sequence
 
 from sqlalchemy import BigInteger, Select, and_, case, cast, distinct, false, func, select
 from sqlalchemy.sql.selectable import CTE
 
-from etl.dates import DateRange
+from etl.dates import DateRange, month_ranges
 from etl.db.tables import raw, summary_table
 from etl.queries.calendar import month_number, month_start
 from etl.queries.clinic_day import located
-from etl.queries.clinic_score import day_filter
+from etl.queries.calendar import day_filter
 from etl.queries.groups import dated
-from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
+from etl.queries.portable import relative_change, rounded_quotient, shift_decimal
 from etl.queries.validity import date_part, id_value
 from etl.queries.staff_summary import COMPLETED
-
-
-def next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def previous_month(day: dt.date) -> dt.date:
-    return dt.date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
-
-
-def _ceil_month(day: dt.date | None) -> dt.date | None:
-    """The first day of the first month that starts on or after ``day``; None past the
-    last month there is (9999-12), as for an open range end."""
-    if day is None or day.day == 1:
-        return day
-    return None if (day.year, day.month) == (9999, 12) else next_month(day)
-
-
-def month_ranges(window: Sequence[DateRange] | None, months_before: int = 0) -> list[DateRange] | None:
-    """The days of the months whose first day the window holds, each range widened
-    ``months_before`` whole months back. A range with an open end (up to 9999-12-31)
-    keeps it."""
-    if window is None:
-        return None
-    ranges = []
-    for r in window:
-        start, end = _ceil_month(r.start), _ceil_month(r.end)
-        if start is not None and (end is None or start < end):
-            for _ in range(months_before):
-                start = previous_month(start) if start > dt.date.min else start
-            ranges.append(DateRange(start, end))
-    return ranges
 
 
 def region_month_patients_rows(window: Sequence[DateRange] | None = None) -> Select:
@@ -133,13 +100,6 @@ def month_outliers(window: Sequence[DateRange] | None) -> CTE:
     return (query if predicate is None else query.where(predicate)).cte("month_outliers")
 
 
-def _change(visits, previous):
-    """``(visits − previous) / previous`` to 4 decimals, a half rounded away from zero."""
-    up = shift_decimal(round_half_up((visits - previous) * 10000, previous), 4)
-    down = shift_decimal(round_half_up((previous - visits) * 10000, previous), 4)
-    return case((visits >= previous, up), else_=-down)
-
-
 def region_month_rows(window: Sequence[DateRange] | None = None) -> Select:
     """Rows of ``region_month`` in its column order, for every month (None) or the months
     whose first day the window holds."""
@@ -157,7 +117,8 @@ def region_month_rows(window: Sequence[DateRange] | None = None) -> Select:
             .label("visits_per_hour"),
             case((nr_patients > 0, rounded_quotient(m.c.cost_cents, nr_patients * 100, 4))).label("cost_per_patient"),
             func.coalesce(outliers.c.outlier_days, 0).label("outlier_days"),
-            case((and_(m.c.prev_no == m.c.month_no - 1, m.c.prev_visits > 0), _change(m.c.nr_visits, m.c.prev_visits)))
+            case((and_(m.c.prev_no == m.c.month_no - 1, m.c.prev_visits > 0),
+                  relative_change(m.c.nr_visits, m.c.prev_visits, 4)))
             .label("visits_change"),
         )
         .select_from(m)

@@ -14,10 +14,10 @@ from etl.queries.cells import cells_cte, in_cells
 from etl.db.tables import raw, summary_table
 from etl.queries.calendar import month_start
 from etl.queries.clinic_day import located
-from etl.queries.clinic_score import day_filter
+from etl.queries.calendar import day_filter
 from etl.queries.groups import dated
 from etl.queries.validity import date_part, duration_seconds, id_value
-from etl.queries.region_month import month_ranges
+from etl.dates import month_ranges
 
 
 def _where(query: Select, predicate) -> Select:

@@ -43,6 +43,7 @@ def day_in(day: ColumnElement, window: Sequence[DateRange]) -> ColumnElement[boo
     """Predicate "``day`` is one of the window's days"."""
     if not window:
         return false()
+    # ``day <= last`` rather than ``day < end``: a range may run to 9999-12-31 (an open end).
     return or_(*(
-        and_(day >= literal(r.start, WallClockDate()), day < literal(r.end, WallClockDate())) for r in window
+        and_(day >= literal(r.start, WallClockDate()), day <= literal(r.last, WallClockDate())) for r in window
     ))

@@ -13,7 +13,29 @@ from typing import Iterable, Mapping
 
 from django.core import checks
 
-from etl.summaries.declare import ROLLING_FUNCTIONS, Declaration, Rank, Ratio, Rolling, Rounded, Sum
+from etl.summaries.declare import (
+    ROLLING_FUNCTIONS, Change, Count, Declaration, Outlier, Previous, Rank, Ratio, Rolling, Rounded, StdDev, Sum,
+    Value, ZScore,
+)
+
+PERIODS = ("day", "month")
+WINDOW_KINDS = {Rolling: "rolling", Rank: "rank", StdDev: "standard deviation", Previous: "previous value"}
+
+
+def _input_problems(decl: Declaration) -> list[str]:
+    problems = []
+    for inp in decl.inputs:
+        values = [m.name for m in inp.measures if isinstance(m, Value)]
+        if values and not inp.at_grain:
+            problems.append(f"input {inp.name} mixes values ({', '.join(values)}) with aggregates; "
+                            f"values need a source at the grain, with no aggregate")
+        if values and len(decl.inputs) > 1:
+            problems.append(f"input {inp.name} takes values, which only a summary of one input can")
+    if decl.inputs and all(inp.optional for inp in decl.inputs):
+        problems.append("every input is optional: one must bring the rows")
+    if decl.period not in PERIODS:
+        problems.append(f"period {decl.period} is not one of {', '.join(PERIODS)}")
+    return problems
 
 
 def _source_problems(decl: Declaration) -> list[str]:
@@ -58,21 +80,47 @@ def _derived_problems(decl: Declaration) -> list[str]:
 
 def _window_problems(decl: Declaration) -> list[str]:
     dims = {d.name for d in decl.grain}
-    values = set(decl.declared) - {w.name for w in decl.windows}
+    values = set(decl.declared) - {w.name for w in decl.windows} - {s.name for s in decl.scores}
     problems = []
     for w in decl.windows:
-        kind = "rolling" if isinstance(w, Rolling) else "rank"
+        kind = WINDOW_KINDS[type(w)]
         if w.of not in values:
             problems.append(f"{kind} {w.name} is of {w.of}, which is not a measure of this summary")
         problems += [f"{kind} {w.name} is partitioned by {p}, which is not a dimension" for p in w.partition_by
                      if p not in dims]
-        if isinstance(w, Rolling):
-            if w.function not in ROLLING_FUNCTIONS:
-                problems.append(f"rolling {w.name} uses {w.function}; choose from {', '.join(ROLLING_FUNCTIONS)}")
-            if w.days[0] > w.days[1]:
-                problems.append(f"rolling {w.name} has an empty frame {w.days}")
-    if decl.windows and decl.day not in dims:
+        if isinstance(w, Rolling) and w.function not in ROLLING_FUNCTIONS:
+            problems.append(f"rolling {w.name} uses {w.function}; choose from {', '.join(ROLLING_FUNCTIONS)}")
+        if isinstance(w, (Rolling, StdDev)) and w.days[0] > w.days[1]:
+            problems.append(f"{kind} {w.name} has an empty frame {w.days}")
+    if (decl.windows or decl.scores) and decl.day not in dims:
         problems.append(f"windows need the day dimension {decl.day}")
+    return problems
+
+
+def _score_problems(decl: Declaration) -> list[str]:
+    """Scores read the row's values and windows; an outlier flag reads z-scores declared
+    before it; a change reads a count or sum and its previous value."""
+    windows = {w.name: w for w in decl.windows}
+    readable = (set(decl.declared) - {s.name for s in decl.scores})
+    counted = {m.name for m in decl.aggregates if isinstance(m, (Count, Sum))}
+    problems, z_scores = [], set()
+    for s in decl.scores:
+        if isinstance(s, ZScore):
+            problems += [f"z-score {s.name} reads {n}, which is not a measure or window of this summary"
+                         for n in s.reads() if n not in readable]
+            if s.sd in readable and not isinstance(windows.get(s.sd), StdDev):
+                problems.append(f"z-score {s.name} divides by {s.sd}, which is not a standard deviation")
+            z_scores.add(s.name)
+        elif isinstance(s, Outlier):
+            problems += [f"outlier {s.name} reads {n}, which is not a z-score declared before it"
+                         for n in s.scores if n not in z_scores]
+        elif isinstance(s, Change):
+            if s.of not in counted:
+                problems.append(f"change {s.name} is of {s.of}, which is not a count or sum of this summary")
+            if not isinstance(windows.get(s.previous), Previous):
+                problems.append(f"change {s.name} compares with {s.previous}, which is not a previous value")
+            if s.decimals < 0:
+                problems.append(f"change {s.name} needs decimals >= 0")
     return problems
 
 
@@ -95,7 +143,8 @@ def declaration_problems(decl: Declaration) -> list[str]:
     """What is wrong with one declaration, each as one sentence naming the summary."""
     names = list(decl.declared)
     problems = [f"{n} is declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
-    problems += _source_problems(decl) + _derived_problems(decl) + _window_problems(decl) + _model_problems(decl)
+    problems += _input_problems(decl) + _source_problems(decl) + _derived_problems(decl)
+    problems += _window_problems(decl) + _score_problems(decl) + _model_problems(decl)
     return [f"summary {decl.name}: {p}" for p in problems]
 
 
@@ -125,6 +174,9 @@ def partial_problems(s) -> list[str]:
             problems.append(f"cell_key {s.cell_key} is not a column of its grain ({', '.join(s.grain)})")
         elif s.declaration is None or s.declaration.windows:
             problems.append(f"cell_key {s.cell_key} needs a declared summary without rolling windows:"
+                            " only those rebuild (day, key) pairs on their own")
+        elif s.declaration.period != "day" or s.declaration.periods_back:
+            problems.append(f"cell_key {s.cell_key} needs a daily summary without previous values:"
                             " only those rebuild (day, key) pairs on their own")
     return [f"summary {s.name}: {p}" for p in problems]
 

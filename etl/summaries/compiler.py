@@ -8,9 +8,12 @@ that reads like the SQL it makes, as a chain of named CTEs:
   per key; GROUP BY puts NULL with NULL, so a NULL key matches itself);
 - ``rounded``, when values are rounded: each :class:`Rounded` in whole units of its last
   decimal (``<name>_units``), exactly, half up (:func:`etl.queries.portable.round_half_up`);
-- with rolling windows or ranks, ``measured`` (every value of a row) then ``windowed``
-  (the window functions over it) before the final SELECT, which keeps the build window's
-  days; without, the final SELECT computes the ratios.
+- with window values, ``measured`` (every value of a row, when some are computed), then
+  ``centred`` when there are standard deviations (each value minus its partition's mean
+  over the rows read), ``windowed`` (the window functions) and ``spread`` (the standard
+  deviations from the windowed sums), from :mod:`etl.summaries.windowing`, before the
+  final SELECT, which computes the scores (z-scores, outlier flags, changes) and keeps the
+  build window's days; without, the final SELECT computes the ratios.
 
 The final SELECT gives the model's columns in the model's order. Ratios divide the
 row's own rounded values, so anyone can recompute them from the table.
@@ -20,15 +23,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
 from sqlalchemy.sql.selectable import CTE
 
-from etl.dates import Cells, DateRange, merge_days
+from etl.dates import FIRST_DAY, LAST_DAY, Cells, DateRange, month_ranges
 from etl.db.tables import summary_table
 from etl.queries.cells import cells_cte, in_cells
 from etl.queries.portable import round_half_up, rounded_quotient, shift_decimal
-from etl.queries.windows import day_in, day_number
-from etl.summaries.declare import Declaration, Input, Rank, Ratio, Rolling, Rounded
+from etl.queries.windows import day_in
+from etl.summaries.declare import Declaration, Input, Ratio, Rounded, StdDev
+from etl.summaries.windowing import centred_cte, scores, spread_cte, windowed_cte, windows_of
 
 Window = Sequence[DateRange] | None
 MAX_LOCATIONS = 5000  # bound values of a statement's location list; past it, no early filter
@@ -42,14 +46,28 @@ def output_columns(decl: Declaration) -> list[str]:
 
 def widened(window: Window, before: int, after: int) -> Window:
     """The window's days plus ``before`` days before and ``after`` after each range: what
-    rolling windows must read to compute the window's days."""
+    rolling windows must read to compute the window's days. Widening stops at the first
+    and the last day there are."""
     if window is None or (before == 0 and after == 0):
         return window
-    days = {
-        r.start + dt.timedelta(days=offset)
-        for r in window for offset in range(-before, r.days + after)
-    }
-    return merge_days(days)
+    ranges: list[DateRange] = []
+    for r in sorted(DateRange(_moved(r.start, -before), _moved(r.end, after)) for r in window):
+        if ranges and (ranges[-1].end is None or r.start <= ranges[-1].end):
+            end = None if r.end is None or ranges[-1].end is None else max(r.end, ranges[-1].end)
+            ranges[-1] = DateRange(ranges[-1].start, end)
+        else:
+            ranges.append(r)
+    return ranges
+
+
+def _moved(day: dt.date | None, days: int) -> dt.date | None:
+    """``day`` moved by ``days``, within the days there are; None (an open end) stays None
+    and is where a move past the last day ends."""
+    if day is None:
+        return None
+    if days < 0:
+        return day + dt.timedelta(days=days) if (day - FIRST_DAY).days >= -days else FIRST_DAY
+    return day + dt.timedelta(days=days) if (LAST_DAY - day).days >= days else None
 
 
 def source_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None) -> CTE:
@@ -69,8 +87,26 @@ def source_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = No
     return (rows.where(*filters) if filters else rows).cte(inp.source.name)
 
 
+def at_grain_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
+    """A source already at the grain (a summary table), named after the input: its rows
+    (the window's days only, when given) that pass its filters, with the grain and the
+    values the input takes."""
+    rows = inp.source.rows(window)
+    cols = rows.selected_columns
+    filters = [f.clause(cols) for f in inp.source.filters]
+    taken = rows.with_only_columns(
+        *(cols[d.reads].label(d.name) if d.reads != d.name else cols[d.name] for d in decl.grain),
+        *(cols[m.column].label(m.name) if m.column != m.name else cols[m.name] for m in inp.measures),
+    )
+    return (taken.where(*filters) if filters else taken).cte(inp.name)
+
+
 def grouped_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None) -> CTE:
     """One row per grain value of the source, with the input's aggregates."""
+    if inp.at_grain:
+        if cells is not None:
+            raise ValueError(f"{decl.name}: a source at the grain is read by whole days, not (day, key) pairs")
+        return at_grain_cte(decl, inp, window)
     cols = source_cte(decl, inp, window, cells).c
     keys = [cols[d.reads] for d in decl.grain]
     splits = _splits(decl)
@@ -92,23 +128,26 @@ def grouped_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = N
 
 
 def matched_cte(decl: Declaration, grouped: list[CTE]) -> CTE:
-    """The inputs matched on the grain: every key of any input, each measure summed (each
-    key has at most one row per input, so the sums just join them)."""
+    """The inputs matched on the grain: every key of any input that is not optional, each
+    measure summed (each key has at most one row per input, so the sums just join them)."""
     measures = _aggregate_columns(decl)
     dims = [d.name for d in decl.grain]
     zero = literal(0)
+    optional = any(inp.optional for inp in decl.inputs)
     stacked = union_all(*(
         select(
             *(g.c[d] for d in dims),
             *(g.c[m] if m in g.c else zero.label(m) for m in measures),
+            *([literal(0 if inp.optional else 1).label("keyed")] if optional else []),
         )
-        for g in grouped
+        for inp, g in zip(decl.inputs, grouped)
     )).subquery("stacked_inputs")
-    return (
+    matched = (
         select(*(stacked.c[d] for d in dims), *(func.sum(stacked.c[m]).label(m) for m in measures))
         .group_by(*(stacked.c[d] for d in dims))
-        .cte("matched")
     )
+    # An optional input's key alone makes no row (a left join).
+    return (matched.having(func.max(stacked.c.keyed) == 1) if optional else matched).cte("matched")
 
 
 def rounded_cte(decl: Declaration, totals: CTE) -> CTE:
@@ -120,10 +159,22 @@ def rounded_cte(decl: Declaration, totals: CTE) -> CTE:
         times, per = r.factors
         if r.split:
             value = totals.c[f"{r.of}_whole"] + round_half_up(totals.c[f"{r.of}_rest"], per)
+        elif per == 1:  # already in units of the last decimal, or a multiple: nothing to round
+            value = totals.c[r.of] * times if times != 1 else totals.c[r.of]
         else:
             value = round_half_up(totals.c[r.of] * times if times != 1 else totals.c[r.of], per)
         units.append(value.label(f"{r.name}_units"))
     return select(totals, *units).cte("rounded")
+
+
+def read_window(decl: Declaration, window: Window) -> Window:
+    """The days the sources read for the window's rows: a monthly summary's whole months
+    (and the month before each, for a :class:`Previous` value); a daily summary's days
+    widened by its rolling frames (and a day for a :class:`Previous` value)."""
+    if decl.period == "month":
+        return month_ranges(window, decl.periods_back)
+    before, after = decl.lookback
+    return widened(window, before + decl.periods_back, after) if decl.windows else window
 
 
 def summary_rows(decl: Declaration, window: Window = None, cells: Cells | None = None) -> Select:
@@ -132,14 +183,14 @@ def summary_rows(decl: Declaration, window: Window = None, cells: Cells | None =
     the rows of those (day, key) pairs (``window`` is then their days)."""
     picked: Picked = None
     if cells is not None:
-        if decl.windows:
-            raise ValueError(f"{decl.name}: rolling windows read whole days; it cannot rebuild (day, key) pairs")
+        if decl.windows or decl.period == "month" or decl.periods_back:
+            raise ValueError(f"{decl.name}: rolling windows, months and previous values read whole days; "
+                             "it cannot rebuild (day, key) pairs")
         locations = cells.raw_locations
         if locations is not None and len(locations) > MAX_LOCATIONS:
             locations = None
         window, picked = cells.window, (cells.key, cells_cte(cells), locations)
-    reads = widened(window, *decl.lookback) if decl.windows else window
-    grouped = [grouped_cte(decl, inp, reads, picked) for inp in decl.inputs]
+    grouped = [grouped_cte(decl, inp, read_window(decl, window), picked) for inp in decl.inputs]
     rows = grouped[0] if len(grouped) == 1 else matched_cte(decl, grouped)
     if _of_kind(decl, Rounded):
         rows = rounded_cte(decl, rows)
@@ -147,10 +198,15 @@ def summary_rows(decl: Declaration, window: Window = None, cells: Cells | None =
     columns = output_columns(decl)
     if not decl.windows:
         return select(*(values[c] for c in columns))
-    measured = select(*values.values()).cte("measured")
-    windowed = select(measured, *(_window(decl, w, measured).label(w.name) for w in decl.windows)).cte("windowed")
-    final = select(*(windowed.c[c] for c in columns))
-    return final if window is None else final.where(day_in(windowed.c[decl.day], window))
+    # Without derived values every value is a column of ``rows`` already.
+    rows = select(*values.values()).cte("measured") if decl.derived else rows
+    if windows_of(decl, StdDev):
+        rows = spread_cte(decl, windowed_cte(decl, centred_cte(decl, rows)))
+    else:
+        rows = windowed_cte(decl, rows)
+    scored = scores(decl, rows)
+    final = select(*(scored[c] if c in scored else rows.c[c] for c in columns))
+    return final if window is None else final.where(day_in(rows.c[decl.day], window))
 
 
 # --- values of a row -------------------------------------------------------------------------
@@ -209,28 +265,3 @@ def _ratio(decl: Declaration, ratio: Ratio, rows: CTE) -> ColumnElement:
         denominator = denominator + part
     quotient = rounded_quotient(_scaled(numerator, den_places), _scaled(denominator, num_places), ratio.decimals)
     return case((denominator > 0, quotient))
-
-
-def _window(decl: Declaration, w: Rolling | Rank, rows: CTE) -> ColumnElement:
-    partition = [rows.c[p] for p in w.partition_by]
-    value = rows.c[w.of]
-    if isinstance(w, Rolling):
-        return getattr(func, w.function)(value).over(
-            partition_by=partition, order_by=day_number(rows.c[decl.day]), range_=w.days,
-        )
-    return _rank(w, value, partition)
-
-
-def _rank(w: Rank, value: ColumnElement, partition: list[ColumnElement]) -> ColumnElement:
-    """Rank among the non-NULL values: NULLs sort last on both databases (they sort first
-    on one and last on the other by default), so they never push a value's rank down."""
-    order = (value.desc() if w.descending else value.asc()).nulls_last()
-    rank = func.rank().over(partition_by=partition, order_by=order)
-    if not w.percent:
-        return case((value.is_not(None), rank))
-    ranked = func.count(value).over(partition_by=partition)
-    return case(
-        (value.is_(None), None),
-        (ranked == 1, literal(0.0, Float)),
-        else_=cast(rank - 1, Float) / (ranked - 1),
-    )

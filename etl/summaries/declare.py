@@ -3,8 +3,9 @@
 A :class:`Declaration` names the rows a summary reads (its :class:`Input` s, each a
 :class:`Source` with its filters and the measures aggregated from it), its grain (the
 :class:`Dimension` s), the values derived from the aggregates (exactly rounded
-quantities, ratios, rolling-window aggregates, ranks), its dependencies, how far a change
-reaches, and where each column's display format is written (:mod:`etl.summaries.formats`).
+quantities, ratios, rolling-window aggregates and standard deviations, ranks, the previous
+period's value) and the scores computed from them (z-scores, outlier flags, relative
+changes), its dependencies, how far a change reaches, and where each column's display format is written (:mod:`etl.summaries.formats`).
 :mod:`etl.summaries.compiler` turns it into SQLAlchemy Core; :mod:`etl.summaries.checks`
 checks it when Django starts.
 
@@ -169,18 +170,40 @@ class Sum(_OfColumn):
         return func.coalesce(_filtered(func.sum(value), self.when, cols), 0)
 
 
+@dataclass(frozen=True)
+class Value:
+    """The value of ``column`` itself, for a source with one row per grain key (a summary
+    table): an input whose measures are all values is not grouped."""
+
+    name: str
+    column: str
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.column,)
+
+
 Aggregate = Count | CountDistinct | Sum
+Measure = Aggregate | Value
 
 
 @dataclass(frozen=True)
 class Input:
     """One source aggregated on the grain, compiled as the CTE ``name``. A summary with
     several inputs matches them on the grain (a portable full outer join): a key present
-    in one input only gets 0 for the other's measures."""
+    in one input only gets 0 for the other's measures. ``optional``: the input adds its
+    measures to the keys of the other inputs but brings no key of its own (a left join).
+
+    An input whose measures are all :class:`Value` s reads a source already at the grain
+    and is not grouped."""
 
     name: str
     source: Source
-    measures: tuple[Aggregate, ...]
+    measures: tuple[Measure, ...]
+    optional: bool = False
+
+    @property
+    def at_grain(self) -> bool:
+        return all(isinstance(m, Value) for m in self.measures)
 
 
 # --- values derived from the aggregates ---------------------------------------------------
@@ -237,7 +260,7 @@ class Rolling:
     """``function(of)`` over the rows of the same ``partition_by`` whose day lies in
     ``days`` (offsets from the row's day, both inclusive: ``(-6, 0)`` is the 7 calendar
     days ending on it). A ``RANGE`` frame over an integer day number: calendar days, not
-    rows, on both databases."""
+    rows, on both databases. ``avg`` is a float (a mean of decimals is not exact)."""
 
     name: str
     of: str
@@ -266,14 +289,97 @@ class Rank:
         return (self.of, *self.partition_by)
 
 
+@dataclass(frozen=True)
+class StdDev:
+    """The sample standard deviation (divisor n − 1) of the non-NULL values of ``of`` over
+    a :class:`Rolling` frame, as a float: NULL below 2 values, exactly 0 when they are all
+    equal (the frame's ``MIN`` equals its ``MAX``), whatever the floating-point arithmetic.
+    Each value is first centred on its partition's mean over the rows read, so the sum of
+    squares stays precise for large values (SQLite has no ``stddev_samp``)."""
+
+    name: str
+    of: str
+    partition_by: tuple[str, ...]
+    days: tuple[int, int]
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.of, *self.partition_by)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The value of ``of`` in the same partition's row for the calendar period just before
+    (the day before, or the month before in a monthly summary); NULL when that period has
+    no row — the previous *row* may be older."""
+
+    name: str
+    of: str
+    partition_by: tuple[str, ...]
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.of, *self.partition_by)
+
+
 Derived = Rounded | Ratio
-Window = Rolling | Rank
+Window = Rolling | Rank | StdDev | Previous
+
+
+# --- values computed from the windows -----------------------------------------------------
+
+@dataclass(frozen=True)
+class ZScore:
+    """``(of − mean) / sd`` as a float: how far a value lies from its baseline. NULL when
+    the value is NULL, when ``count`` (the baseline's values) is below ``min_count``, or
+    when ``sd`` is NULL or 0 (all baseline values equal)."""
+
+    name: str
+    of: str
+    mean: str
+    sd: str
+    count: str
+    min_count: int
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.of, self.mean, self.sd, self.count)
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """True when ``abs(score) >= threshold`` for one of the ``scores`` (z-scores of this
+    summary); a NULL score never makes an outlier. Never NULL."""
+
+    name: str
+    scores: tuple[str, ...]
+    threshold: float
+
+    def reads(self) -> tuple[str, ...]:
+        return self.scores
+
+
+@dataclass(frozen=True)
+class Change:
+    """The relative change ``(of − previous) / previous`` of a count or sum from its
+    :class:`Previous` value, rounded to ``decimals`` places, a half away from zero,
+    exactly; NULL when there is no previous value or it is 0."""
+
+    name: str
+    of: str
+    previous: str
+    decimals: int
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.of, self.previous)
+
+
+Score = ZScore | Outlier | Change
 
 
 @dataclass(frozen=True)
 class Reach:
     """How far a change on day D reaches in this summary: days D .. D + ``days_after``.
-    Rolling windows add their own reach (see :attr:`Declaration.reach_days`)."""
+    Rolling windows, :class:`Previous` values and the summaries it reads add their own
+    (see :attr:`Declaration.reach_days`, :attr:`Declaration.periods_back` and
+    :func:`etl.summaries.reach.summary_reach`)."""
 
     days_after: int = 0
 
@@ -294,10 +400,12 @@ class Declaration:
     formats: Mapping[str, ColumnFormat]
     derived: tuple[Derived, ...] = ()
     windows: tuple[Window, ...] = ()
+    scores: tuple[Score, ...] = ()
     gates: tuple[Reconciliation, ...] = ()
     depends_on: tuple[str, ...] = ()
     reach: Reach = field(default_factory=Reach)
     day: str = "day"
+    period: str = "day"
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -305,7 +413,7 @@ class Declaration:
         return tuple(d.name for d in self.grain if d.key)
 
     @property
-    def aggregates(self) -> tuple[Aggregate, ...]:
+    def aggregates(self) -> tuple[Measure, ...]:
         return tuple(m for i in self.inputs for m in i.measures)
 
     @property
@@ -313,17 +421,23 @@ class Declaration:
         """Every declared column name, in declaration order."""
         return (
             *(d.name for d in self.grain), *(m.name for m in self.aggregates),
-            *(d.name for d in self.derived), *(w.name for w in self.windows),
+            *(d.name for d in self.derived), *(w.name for w in self.windows), *(s.name for s in self.scores),
         )
 
     @property
     def lookback(self) -> tuple[int, int]:
         """(days before, days after) a day that its rolling windows read."""
-        frames = [w.days for w in self.windows if isinstance(w, Rolling)]
+        frames = [w.days for w in self.windows if isinstance(w, (Rolling, StdDev))]
         return max([0, *(-lo for lo, _ in frames)]), max([0, *(hi for _, hi in frames)])
 
     @property
+    def periods_back(self) -> int:
+        """Whole periods before a period that its :class:`Previous` values read."""
+        return 1 if any(isinstance(w, Previous) for w in self.windows) else 0
+
+    @property
     def reach_days(self) -> int:
-        """A change on day D changes this summary's rows on D .. D + ``reach_days``."""
+        """A change on day D changes this summary's rows on D .. D + ``reach_days``, and,
+        through what it reads (:attr:`depends_on`), on the days their reach adds."""
         return max(self.reach.days_after, self.lookback[0])
 

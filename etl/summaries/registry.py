@@ -1,28 +1,25 @@
 """The registry of summaries: each a :class:`Summary` the build engine reads, compiled from
-its declaration (:func:`declared`) or, for a query still written by hand, with its own
-``rows`` builder."""
+its declaration (:func:`declared`). A summary whose query is written by hand is a plain
+:class:`Summary` with its own ``rows`` builder and ``reach``; every summary of the product
+is declared."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from functools import partial
 from graphlib import TopologicalSorter
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
-from decimal import Decimal
-
-from sqlalchemy import Select, Table, func
+from sqlalchemy import Select, Table
 
 from etl.dates import DateRange
 from etl.queries import score_checks
-from etl.queries.clinic_score import clinic_score_rows
-from etl.queries.region_month import region_month_patients_rows, region_month_rows
 from etl.db.tables import summary_table
-from etl.summaries import reach as reaches
 from etl.summaries.compiler import summary_rows
 from etl.summaries.declare import Declaration
 from etl.summaries.gates import Reconciliation
-from etl.summaries.clinics import CLINIC_DAY
+from etl.summaries.clinics import CLINIC_DAY, CLINIC_SCORE, REGION_MONTH, REGION_MONTH_PATIENTS
+from etl.summaries.reach import summary_reach
 from etl.summaries.staff import STAFF_COST_SUMMARY, STAFF_SUMMARY
 
 RowsBuilder = Callable[[Sequence[DateRange] | None], Select]
@@ -82,15 +79,22 @@ class Summary:
         return [col.name for col in self.table.columns if not col.primary_key]
 
 
-def declared(decl: Declaration, **engine_options) -> Summary:
-    """The summary a declaration describes, its rows compiled by :mod:`etl.summaries.compiler`;
+def declared(decl: Declaration, declarations: Mapping[str, Declaration] | None = None, **engine_options) -> Summary:
+    """The summary a declaration describes, its rows compiled by :mod:`etl.summaries.compiler`
+    and its forward reach computed from it and from the declarations it reads
+    (``declarations``, by name: the registry's when not given);
     ``engine_options``: the other :class:`Summary` fields (``reads``, ``uses_locations``, …)."""
+    known = {**(DECLARATIONS if declarations is None else declarations), decl.name: decl}
     return Summary(
         name=decl.name, model_label=decl.model_label, rows=partial(summary_rows, decl),
         description=decl.description, grain=decl.keys, gates=decl.gates, depends_on=decl.depends_on,
-        declaration=decl, **engine_options,
+        period=decl.period, reach=summary_reach(decl.name, known), declaration=decl, **engine_options,
     )
 
+
+DECLARATIONS: dict[str, Declaration] = {
+    d.name: d for d in (STAFF_SUMMARY, STAFF_COST_SUMMARY, CLINIC_DAY, CLINIC_SCORE, REGION_MONTH_PATIENTS, REGION_MONTH)
+}
 
 SUMMARIES: dict[str, Summary] = {
     s.name: s
@@ -99,57 +103,13 @@ SUMMARIES: dict[str, Summary] = {
         declared(STAFF_COST_SUMMARY, cell_key="location_id"),
         declared(CLINIC_DAY, uses_locations=True, reference=score_checks.clinic_day_reference,
                  staff_fields=("cost",), cell_key="clinic_id"),
-        Summary(
-            name="clinic_score",
-            model_label="etl.ClinicScore",
-            rows=clinic_score_rows,
-            description="rolling baselines, z-scores, outliers and regional ranks per day and clinic",
-            grain=("day", "clinic_id"),
-            depends_on=("clinic_day",),
-            reads_raw=False,
-            uses_locations=True,
-            staff_fields=("cost",),  # through clinic_day's staff_cost
-            reach=reaches.score_days,
-            reference=score_checks.clinic_score_reference,
-            gates=(
-                Reconciliation("rows", lambda t: func.count(), "clinic_day rows"),
-                Reconciliation("rows with a clinic_day row", score_checks.matches_clinic_day, "clinic_day rows"),
-            ),
-        ),
-        Summary(
-            name="region_month_patients",
-            model_label="etl.RegionMonthPatients",
-            rows=region_month_patients_rows,
-            description="distinct patients per month and region (read by region_month)",
-            grain=("month", "region_id"),
-            period="month",
-            uses_locations=True,
-            staff_fields=(),  # distinct patients: no staff value
-            reach=reaches.month_days,
-        ),
-        Summary(
-            name="region_month",
-            model_label="etl.RegionMonth",
-            rows=region_month_rows,
-            description="clinics, visits, hours, cost, outliers and change per month and region",
-            grain=("month", "region_id"),
-            depends_on=("clinic_day", "clinic_score", "region_month_patients"),
-            period="month",
-            reads_raw=False,
-            uses_locations=True,
-            staff_fields=("cost",),  # through clinic_day's staff_cost
-            reach=reaches.month_days,
-            reference=score_checks.region_month_reference,
-            gates=(
-                Reconciliation("visits", lambda t: func.sum(t.c.nr_visits), "clinic_day visits"),
-                Reconciliation("no-shows", lambda t: func.sum(t.c.nr_no_show), "clinic_day no-shows"),
-                Reconciliation("rostered hours", lambda t: func.sum(t.c.rostered_hours), "clinic_day hours",
-                               Decimal("0.0001")),
-                Reconciliation("staff cost", lambda t: func.sum(t.c.staff_cost), "clinic_day cost",
-                               Decimal("0.01")),
-                Reconciliation("clinics", lambda t: func.sum(t.c.nr_clinics), "clinic-months"),
-            ),
-        ),
+        # clinic_score and region_month read staff cost through clinic_day's staff_cost;
+        # distinct patients read no staff value.
+        declared(CLINIC_SCORE, reads_raw=False, uses_locations=True, reference=score_checks.clinic_score_reference,
+                 staff_fields=("cost",)),
+        declared(REGION_MONTH_PATIENTS, uses_locations=True, staff_fields=()),
+        declared(REGION_MONTH, reads_raw=False, uses_locations=True, reference=score_checks.region_month_reference,
+                 staff_fields=("cost",)),
     )
 }
 

@@ -22,7 +22,13 @@ regions AS
 FROM regions_walk), 
 clinic_locations AS 
 (SELECT location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
-FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id)
- SELECT CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE) AS month, clinic_locations.region_id, count(DISTINCT emr_visit.patient_id) AS nr_patients 
+FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id), 
+completed_clinic_visits AS 
+(SELECT CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE) AS month, clinic_locations.region_id AS region_id, emr_visit.patient_id AS patient_id, emr_visit.status AS status 
 FROM emr_visit JOIN clinic_locations ON clinic_locations.location_id = emr_visit.location_id 
-WHERE emr_visit.status = 'completed' AND (emr_visit.start_at IS NOT NULL AND emr_visit.start_at >= TIMESTAMP '0001-01-01 00:00:00' AND emr_visit.start_at <= TIMESTAMP '9999-12-31 23:59:59.999999') GROUP BY CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE), clinic_locations.region_id;
+WHERE (emr_visit.start_at IS NOT NULL AND emr_visit.start_at >= TIMESTAMP '0001-01-01 00:00:00' AND emr_visit.start_at <= TIMESTAMP '9999-12-31 23:59:59.999999') AND emr_visit.status = 'completed'), 
+patients_by_month AS 
+(SELECT completed_clinic_visits.month AS month, completed_clinic_visits.region_id AS region_id, count(DISTINCT completed_clinic_visits.patient_id) AS nr_patients 
+FROM completed_clinic_visits GROUP BY completed_clinic_visits.month, completed_clinic_visits.region_id)
+ SELECT patients_by_month.month, patients_by_month.region_id, patients_by_month.nr_patients 
+FROM patients_by_month;

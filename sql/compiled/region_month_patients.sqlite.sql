@@ -22,7 +22,13 @@ regions AS
 FROM regions_walk), 
 clinic_locations AS 
 (SELECT location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
-FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id)
- SELECT date(substr(emr_visit.start_at, 1, 10), 'start of month') AS month, clinic_locations.region_id, count(DISTINCT CASE WHEN typeof(emr_visit.patient_id) = 'real' THEN CAST(round(emr_visit.patient_id) AS INTEGER) ELSE emr_visit.patient_id END) AS nr_patients 
+FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id), 
+completed_clinic_visits AS 
+(SELECT date(substr(emr_visit.start_at, 1, 10), 'start of month') AS month, clinic_locations.region_id AS region_id, CASE WHEN typeof(emr_visit.patient_id) = 'real' THEN CAST(round(emr_visit.patient_id) AS INTEGER) ELSE emr_visit.patient_id END AS patient_id, emr_visit.status AS status 
 FROM emr_visit JOIN clinic_locations ON clinic_locations.location_id = CASE WHEN typeof(emr_visit.location_id) = 'real' THEN CAST(round(emr_visit.location_id) AS INTEGER) ELSE emr_visit.location_id END 
-WHERE emr_visit.status = 'completed' AND ((typeof(emr_visit.start_at) = 'text' AND (length(emr_visit.start_at) = 19 OR (length(emr_visit.start_at) > 20 AND substr(emr_visit.start_at, 20, 1) = '.' AND substr(emr_visit.start_at, 21) NOT GLOB '*[^0-9]*')) AND datetime(julianday(substr(emr_visit.start_at, 1, 19))) IS substr(emr_visit.start_at, 1, 19)) AND emr_visit.start_at >= '0001-01-01') = 1 GROUP BY date(substr(emr_visit.start_at, 1, 10), 'start of month'), clinic_locations.region_id;
+WHERE ((typeof(emr_visit.start_at) = 'text' AND (length(emr_visit.start_at) = 19 OR (length(emr_visit.start_at) > 20 AND substr(emr_visit.start_at, 20, 1) = '.' AND substr(emr_visit.start_at, 21) NOT GLOB '*[^0-9]*')) AND datetime(julianday(substr(emr_visit.start_at, 1, 19))) IS substr(emr_visit.start_at, 1, 19)) AND emr_visit.start_at >= '0001-01-01') = 1 AND emr_visit.status = 'completed'), 
+patients_by_month AS 
+(SELECT completed_clinic_visits.month AS month, completed_clinic_visits.region_id AS region_id, count(DISTINCT completed_clinic_visits.patient_id) AS nr_patients 
+FROM completed_clinic_visits GROUP BY completed_clinic_visits.month, completed_clinic_visits.region_id)
+ SELECT patients_by_month.month, patients_by_month.region_id, patients_by_month.nr_patients 
+FROM patients_by_month;
