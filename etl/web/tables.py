@@ -8,7 +8,9 @@ from typing import Iterable, Iterator
 
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 
-from etl.models import ClinicDay, ClinicScore, RegionMonth, RoleGroup, Service, StaffCostSummary, StaffSummary
+from etl.models import (
+    ClinicDay, ClinicScore, RegionMonth, RoleGroup, Service, StaffCostSummary, StaffSummary, SummaryState,
+)
 from etl.web import filters
 from etl.web.access import tree_of, visible_to
 from etl.web.suppression import may_see_small, suppress
@@ -131,3 +133,17 @@ def prepare(request, table: SummaryTable, dicts: Iterable[dict]) -> Iterator[dic
 def rows(request, table: SummaryTable, queryset: QuerySet) -> Iterator[dict]:
     """Every row of a filtered queryset, prepared, streamed in chunks (constant memory)."""
     return prepare(request, table, values(table, queryset).iterator(chunk_size=CHUNK))
+
+
+def count_rows(queryset: QuerySet) -> int:
+    """The exact number of rows of a summary's queryset. An unfiltered one (a superuser's
+    listing without filters) holds the whole table: its count is the one the last build
+    recorded in the same transaction that wrote the rows (``SummaryState.row_count``),
+    not a scan of a million rows. Anything filtered, or a table no build has recorded,
+    is counted by the database."""
+    if not queryset.query.where and not queryset.query.distinct and not queryset.query.is_sliced:
+        recorded = (SummaryState.objects.filter(name=queryset.model._meta.db_table)
+                    .values_list("row_count", flat=True).first())
+        if recorded is not None:
+            return recorded
+    return queryset.count()
