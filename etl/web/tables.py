@@ -119,13 +119,17 @@ def prepare(request, table: SummaryTable, dicts: Iterable[dict]) -> Iterator[dic
     names = Names(request)
     columns = table.columns
     named = {c: _name_of(c) for c in columns if c in table.names and _name_of(c) not in columns}
+    # Each column once: (column, its name column or None, the name of an id already seen).
+    plan = [(c, named.get(c), {}) for c in columns]
     for raw in dicts:
         row = suppress(raw, allowed, columns)
         out = {}
-        for column in columns:
-            out[column] = row[column]
-            if column in named:
-                out[named[column]] = names.of(column, row[column])
+        for column, name_column, seen in plan:
+            value = out[column] = row[column]
+            if name_column is not None:
+                if value not in seen:
+                    seen[value] = names.of(column, value)
+                out[name_column] = seen[value]
         out["suppressed"] = row["suppressed"]
         yield out
 
