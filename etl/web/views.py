@@ -124,7 +124,8 @@ def clinics(request):
 
     return table_page(request, "etl/clinics.html", title="Clinics", columns=SCORE_COLUMNS, rows=values(table, latest),
                       prepare=prepare_page, filters=CLINIC_FILTERS, filterset=fs, csv_name="clinics.csv",
-                      context={"as_of": last, "values": data})
+                      context={"as_of": last, "values": data},
+                      last_cell=lambda row: charts.sparkline_svg(row.get("sparkline")))
 
 
 @login_required
