@@ -49,9 +49,11 @@ def hidden_columns(row: dict, columns: Iterable[str]) -> list[str]:
     counts = [(c, row.get(c)) for c in COUNTS]
     small = {c for c, value in counts if value is not None and 0 < value < below}  # is_small, inlined
     hide_derived = bool(small) or all(value is None for _, value in counts)
+    if not hide_derived:  # most rows: no small count, so nothing to hide
+        return []
     return [
         c for c in columns
-        if c in small or (c in DERIVED and hide_derived and row.get(c) is not None)
+        if c in small or (c in DERIVED and row.get(c) is not None)
     ]
 
 
