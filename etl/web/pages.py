@@ -34,14 +34,15 @@ class Column:
 
 def filter_choices(request, wanted: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
     """Dropdown choices, by filter name, limited to what the user may read."""
-    locations = visible_to(request, Location)
+    locations = (list(visible_to(request, Location).values_list("id", "name", "kind", "region_id"))
+                 if {"region", "clinic", "location"} & set(wanted) else [])
     choices: dict[str, list[tuple[int, str]]] = {}
     if "region" in wanted:
-        choices["region"] = [(l.id, l.name) for l in locations if l.region_id == l.id]
+        choices["region"] = [(i, name) for i, name, _, region in locations if region == i]
     if "clinic" in wanted:
-        choices["clinic"] = [(l.id, l.name) for l in locations if l.kind == "clinic"]
+        choices["clinic"] = [(i, name) for i, name, kind, _ in locations if kind == "clinic"]
     if "location" in wanted:
-        choices["location"] = [(l.id, f"{l.name} ({l.kind})") for l in locations]
+        choices["location"] = [(i, f"{name} ({kind})") for i, name, kind, _ in locations]
     if "service" in wanted:
         choices["service"] = list(Service.objects.values_list("id", "name"))
     if "role_group" in wanted:
