@@ -32,7 +32,6 @@ def test_fan_out_refuses_sqlite_in_one_line(emr):
                                   " once); build without --fan-out")
 
 
-@postgres_only
 def recorded_counts_agree(database) -> bool:
     """The row counts the publish recorded are the tables' (docs/web.md, "Speed")."""
     return database.query(
@@ -41,6 +40,7 @@ def recorded_counts_agree(database) -> bool:
         " WHERE name IN ('staff_summary', 'staff_cost_summary')")[0] == (True, 2)
 
 
+@postgres_only
 def test_fan_out_equals_a_single_process_build_row_for_row(sched_db):
     database = sched_db
     worker = celery(database.env, *WORKER, "--concurrency", "2", log=database.logs / "worker.log")
