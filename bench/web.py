@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -138,6 +139,7 @@ def main(argv=None) -> int:
     if not args.reuse_data:
         fill(args)
     people, clinic = users()
+    gc.freeze()  # as project/wsgi.py does once the server has started
     pairs = []
     for who, user in people.items():
         client = Client(HTTP_HOST="localhost")  # an ALLOWED_HOSTS name
