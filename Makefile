@@ -73,9 +73,10 @@ bench: install ## benchmarks vs hand-written SQL and the ORM (SIZE=100k|1m|10m, 
 	$(MAKE) --no-print-directory bench-web
 
 WEB_BENCH_ARGS ?=
-bench-web: install ## server time of every page and API call on 2 years x 200 clinics of summaries (PostgreSQL)
-	scripts/ensure_postgres.sh emr_bench_web
-	$(PY) -m bench.web $(WEB_BENCH_ARGS)
+BENCH_WEB_DB ?= emr_bench_web
+bench-web: install ## server time of every page and API call on 2 years x 200 clinics of summaries (PostgreSQL; BENCH_WEB_DB=...)
+	scripts/ensure_postgres.sh $(BENCH_WEB_DB)
+	$(PY) -m bench.web --database-url postgres://postgres@127.0.0.1:5432/$(BENCH_WEB_DB) $(WEB_BENCH_ARGS)
 
 WORKER_ARGS ?= --concurrency 2
 worker: install ## run a Celery worker in the foreground (WORKER_ARGS=...; docs/operations.md)

@@ -5,7 +5,8 @@ years of summaries for 200 clinics (PostgreSQL).
 database of its own (``emr_bench_web``; ``--database-url``, whose name must contain
 ``bench``) with summary and dimension rows made by :file:`web_data.sql` (deterministic,
 about 1.2M ``staff_summary`` rows at the defaults), then requests each URL ``--repeat``
-times per user through Django's test client in this process — middleware, view,
+times per user, in rounds that request every (user, URL) pair once, through Django's
+test client in this process — middleware, view,
 queries, template rendering and, for CSV, the whole streamed body — and reports the
 median and 95th percentile in milliseconds against the 100 ms target. Users: a superuser
 (no row filter), a user granted one region (20 clinics) and one granted one clinic, both
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -78,28 +80,40 @@ def users():
     return out, clinic
 
 
-def measure(client, url: str, repeat: int) -> dict:
+def fetch(client, url: str) -> tuple[float, int, int]:
+    """One request: (milliseconds, status, bytes of the whole body, streamed or not)."""
+    started = time.perf_counter()
+    response = client.get(url)
+    size = sum(len(c) for c in response.streaming_content) if response.streaming else len(response.content)
+    return (time.perf_counter() - started) * 1000, response.status_code, size
+
+
+def measure(pairs: list[tuple[str, object, str]], repeat: int) -> list[dict]:
+    """Time every (user, client, URL) pair ``repeat`` times, round-robin: each round
+    requests every pair once, so a burst of other work on the machine spreads over all
+    pairs instead of landing on the few that happened to run during it."""
     from django.db import connection
 
-    queries: list[str] = []
+    rows = []
+    for who, client, url in pairs:
+        fetch(client, url)  # warm-up: templates, the connection
+        queries: list[str] = []
 
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
+        def count(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
 
-    def once():
-        started = time.perf_counter()
-        response = client.get(url)
-        size = sum(len(c) for c in response.streaming_content) if response.streaming else len(response.content)
-        return (time.perf_counter() - started) * 1000, response.status_code, size
-
-    once()  # warm-up: templates, the connection
-    with connection.execute_wrapper(count):
-        _, status, size = once()
-    times = sorted(once()[0] for _ in range(repeat))
-    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-    return {"url": url, "status": status, "bytes": size, "queries": len(queries), "median_ms": statistics.median(times),
-            "p95_ms": p95, "max_ms": times[-1], "runs": times}
+        with connection.execute_wrapper(count):
+            _, status, size = fetch(client, url)
+        rows.append({"url": url, "user": who, "status": status, "bytes": size, "queries": len(queries), "runs": []})
+    for _ in range(repeat):
+        for row, (_, client, url) in zip(rows, pairs):
+            row["runs"].append(fetch(client, url)[0])
+    for row in rows:
+        times = row["runs"] = sorted(row["runs"])
+        row.update(median_ms=statistics.median(times), max_ms=times[-1],
+                   p95_ms=times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))])
+    return rows
 
 
 def main(argv=None) -> int:
@@ -125,29 +139,30 @@ def main(argv=None) -> int:
     if not args.reuse_data:
         fill(args)
     people, clinic = users()
-    rows = []
+    gc.freeze()  # as project/wsgi.py does once the server has started
+    pairs = []
     for who, user in people.items():
         client = Client(HTTP_HOST="localhost")  # an ALLOWED_HOSTS name
         client.force_login(user)
-        for url in urls(args.days, clinic.id, clinic.region_id):
-            result = measure(client, url, args.repeat)
-            result["user"] = who
-            rows.append(result)
-            print(f"{who:<11} {url:<70} {result['status']} p50 {result['median_ms']:7.1f} ms"
-                  f"  p95 {result['p95_ms']:7.1f} ms  {result['queries']:>2} queries", flush=True)
-    return write(args, rows)
+        pairs += [(who, client, url) for url in urls(args.days, clinic.id, clinic.region_id)]
+    load_before = os.getloadavg()[0]
+    rows = measure(pairs, args.repeat)
+    for r in rows:
+        print(f"{r['user']:<11} {r['url']:<70} {r['status']} p50 {r['median_ms']:7.1f} ms"
+              f"  p95 {r['p95_ms']:7.1f} ms  {r['queries']:>2} queries", flush=True)
+    return write(args, rows, load_before)
 
 
-def write(args, rows) -> int:
+def write(args, rows, load_before: float) -> int:
     from django.db import connection
 
     slow = [r for r in rows if r["p95_ms"] > TARGET_MS or r["status"] != 200]
     stamp = dt.datetime.now(dt.timezone.utc)
     load = os.getloadavg()[0]
     header = (f"bench web: {args.clinics} clinics x {args.days} days; {args.repeat} requests per URL and user "
-              f"after one warm-up; {os.cpu_count()} CPUs, load average {load:.1f} at the end (other work on the "
-              f"machine inflates every figure); PostgreSQL {connection.pg_version // 10000}; "
-              f"{stamp:%Y-%m-%d %H:%M} UTC")
+              f"after one warm-up, in rounds that request every pair once; {os.cpu_count()} CPUs, load average "
+              f"{load_before:.1f} at the start and {load:.1f} at the end (other work on the machine inflates every "
+              f"figure); PostgreSQL {connection.pg_version // 10000}; {stamp:%Y-%m-%d %H:%M} UTC")
     lines = [f"> {header}", "", "| user | URL | status | queries | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['user']} | `{r['url']}` | {r['status']} | {r['queries']} | {r['median_ms']:.1f} | "
               f"{r['p95_ms']:.1f} |" for r in rows]

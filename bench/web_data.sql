@@ -3,7 +3,7 @@
 -- Values are deterministic functions of the row's keys (no random()), so runs compare.
 -- bench/web.py runs VACUUM ANALYZE after it, as autovacuum would on settled tables.
 TRUNCATE dim_location, dim_service, dim_role_group, staff_summary, staff_cost_summary,
-         clinic_day, clinic_score, region_month;
+         clinic_day, clinic_score, region_month, etl_summary_state;
 
 INSERT INTO dim_location (id, parent_id, name, kind, clinic_id, region_id)
 SELECT r, NULL, 'Region ' || r, 'region', NULL, r FROM generate_series(1, %(regions)s) r;
@@ -60,3 +60,11 @@ SELECT date_trunc('month', day)::date, region_id, count(DISTINCT clinic_id), sum
        round(sum(staff_cost) / sum(nr_patients), 4), 0, NULL
 FROM clinic_day GROUP BY 1, 2;
 
+-- What a build records of each summary it wrote (the row count serves unfiltered listings).
+INSERT INTO etl_summary_state (name, definition_hash, built_at, full_built_at, full_reason, raw_identity, row_count)
+SELECT name, 'bench', now(), now(), '', '', row_count
+FROM (SELECT 'staff_summary' AS name, count(*) AS row_count FROM staff_summary
+      UNION ALL SELECT 'staff_cost_summary', count(*) FROM staff_cost_summary
+      UNION ALL SELECT 'clinic_day', count(*) FROM clinic_day
+      UNION ALL SELECT 'clinic_score', count(*) FROM clinic_score
+      UNION ALL SELECT 'region_month', count(*) FROM region_month) counted;

@@ -32,6 +32,14 @@ def test_fan_out_refuses_sqlite_in_one_line(emr):
                                   " once); build without --fan-out")
 
 
+def recorded_counts_agree(database) -> bool:
+    """The row counts the publish recorded are the tables' (docs/web.md, "Speed")."""
+    return database.query(
+        "SELECT bool_and(row_count = CASE name WHEN 'staff_summary' THEN (SELECT count(*) FROM staff_summary)"
+        " ELSE (SELECT count(*) FROM staff_cost_summary) END), count(*) FROM etl_summary_state"
+        " WHERE name IN ('staff_summary', 'staff_cost_summary')")[0] == (True, 2)
+
+
 @postgres_only
 def test_fan_out_equals_a_single_process_build_row_for_row(sched_db):
     database = sched_db
@@ -43,6 +51,7 @@ def test_fan_out_equals_a_single_process_build_row_for_row(sched_db):
         fanned_tables = database.tables()
         assert staging_tables(database) == []
         assert counted_once(database)
+        assert recorded_counts_agree(database)
         # A backfill fanned out after a change, then compared with a full build.
         database.query("UPDATE emr_visit SET status = 'no_show' WHERE id % 5 = 0 AND status = 'completed'")
         first, last = database.query("SELECT min(day), max(day) FROM staff_summary")[0]
@@ -54,6 +63,7 @@ def test_fan_out_equals_a_single_process_build_row_for_row(sched_db):
             f"SELECT 1 FROM etl_fanout_run WHERE id = {int(sent['fanout_run'])} AND status = 'published'"),
             120, "the task's fan-out is published")
         backfilled = database.tables()
+        assert recorded_counts_agree(database)
     finally:
         stop(worker)
     single = full_tables(database)

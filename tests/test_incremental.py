@@ -226,3 +226,39 @@ def test_random_sequences_of_changes_equal_full_builds(built):
                 next_id += 1
         build_summaries()
         assert tables() == full_build_tables(), f"step {step}"
+
+
+def recorded_and_real_counts() -> dict[str, tuple[int | None, int]]:
+    """Per summary table: (the row count its last build recorded, the rows it holds)."""
+    from django.apps import apps
+    from etl.models import SummaryState
+
+    tables = {m._meta.db_table: m for m in apps.get_app_config("etl").get_models()}
+    return {s.name: (s.row_count, tables[s.name].objects.count()) for s in SummaryState.objects.all()}
+
+
+def test_every_build_records_the_row_count_it_leaves(built):
+    """The count an unfiltered API listing reports (docs/web.md, "Speed") is the one the
+    build recorded: right after a first build, after incremental builds that add and
+    remove rows, and after a full build."""
+    counts = recorded_and_real_counts()
+    assert {"staff_summary", "staff_cost_summary"} <= set(counts)
+    assert all(recorded == real for recorded, real in counts.values()), counts
+    first = counts["staff_summary"][1]
+
+    add("emr_visit", visit(200, "2024-04-10"), visit(201, "2024-04-11", service=2))  # two new days
+    build_summaries()
+    counts = recorded_and_real_counts()
+    assert all(recorded == real for recorded, real in counts.values()), counts
+    assert counts["staff_summary"][1] == first + 2
+
+    v = raw("emr_visit")  # every visit of 2024-03-01 and the new ones gone: rows removed
+    db.execute(delete(v).where(v.c.start_at < ts("2024-03-02 00:00")))
+    db.execute(delete(v).where(v.c.id.in_([200, 201])))
+    build_summaries()
+    counts = recorded_and_real_counts()
+    assert all(recorded == real for recorded, real in counts.values()), counts
+    assert counts["staff_summary"][1] < first
+
+    build_summaries(full=True)
+    assert recorded_and_real_counts() == counts

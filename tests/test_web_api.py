@@ -6,7 +6,11 @@ import io
 import pytest
 from rest_framework.authtoken.models import Token
 
-from etl.models import StaffCostSummary
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from etl.models import StaffCostSummary, StaffSummary, SummaryState
 
 from . import web_data
 from .test_web_access import body, login
@@ -45,6 +49,28 @@ def test_ordering(client, users):
     rows = results(client, "/api/staff-summary/?ordering=-nr_visits")
     assert [r["nr_visits"] for r in rows] == [987654, 30, 25]
     assert client.get("/api/staff-summary/?ordering=no_such_column").status_code == 400
+
+
+def test_an_unfiltered_listing_reports_the_row_count_its_build_recorded(client, users):
+    """A superuser's unfiltered listing holds the whole table: its count is the one the
+    build recorded (docs/web.md, "Speed"), not a count of the table; anything filtered or
+    scoped, or a table no build recorded, is counted by the database."""
+    moment = timezone.now()
+    SummaryState.objects.create(name="staff_summary", definition_hash="x", built_at=moment, full_built_at=moment,
+                                row_count=StaffSummary.objects.count())
+
+    def counted(user, url):
+        login(client, user)
+        with CaptureQueriesContext(connection) as queries:
+            count = client.get(url).json()["count"]
+        return count, any("COUNT(" in q["sql"].upper() and "_summary" in q["sql"] for q in queries)
+
+    assert counted(users["root"], "/api/staff-summary/") == (3, False)
+    assert counted(users["root"], "/api/staff-summary/?page=1&page_size=2") == (3, False)
+    assert counted(users["root"], "/api/staff-summary/?region=1") == (3, True)
+    assert counted(users["root"], "/api/staff-summary/?service=7") == (2, True)
+    assert counted(users["alpha"], "/api/staff-summary/") == (2, True)  # scoped: locations 10 and 11
+    assert counted(users["root"], "/api/staff-cost-summary/") == (2, True)  # no build recorded it
 
 
 def test_pagination(client, users):

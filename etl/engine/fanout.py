@@ -244,12 +244,13 @@ def _replace_live_rows(run: FanoutRun) -> dict:
         remove = delete(summary.table)
         if window is not None:
             remove = remove.where(statements.day_predicate(summary, window))
-        deleted += db.execute(remove)
+        removed = db.execute(remove)
         staged = select(*(stage.c[c] for c in summary.columns))
-        written += db.execute(insert(summary.table).from_select(summary.columns, staged))
+        added = db.execute(insert(summary.table).from_select(summary.columns, staged))
+        deleted, written = deleted + removed, written + added
         gates.check(summary.table, summary.grain, summary.gates, window, gates.reference_totals(summary, window))
         _record_built(SummaryPlan(summary, run.definitions[summary.name], "--full --fan-out" if run.full else None,
-                                  days=days, current_staff=staff))
+                                  days=days, current_staff=staff), removed, added)
     published = {s.name for s in _summaries(run)}
     readers = set().union(*(dependents(name) for name in published)) - published
     # What reads the published rows saw the old ones: its next build is full.

@@ -147,7 +147,21 @@ def _write_streamed(summary: Summary, window, cells=None) -> tuple[int, int]:
     return deleted, written
 
 
-def _record_built(p: SummaryPlan) -> None:
+def _row_count(p: SummaryPlan, deleted: int, written: int) -> int:
+    """Rows in the summary's table once this build commits: a full build wrote them all;
+    an incremental one changed the last recorded count by what it deleted and wrote (a
+    count of the table when none was recorded)."""
+    from etl.models import SummaryState
+
+    if p.full:
+        return written
+    before = SummaryState.objects.filter(name=p.summary.name).values_list("row_count", flat=True).first()
+    if before is None:
+        return int(db.fetch_scalar(select(func.count()).select_from(p.summary.table)) or 0)
+    return before - deleted + written
+
+
+def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
     from etl.models import PendingDay, SummaryState
     from etl.engine.staffdiff import built_staff_groups, changed_staff, save_staff_groups
     from etl.engine.locationdiff import save_locations
@@ -167,7 +181,7 @@ def _record_built(p: SummaryPlan) -> None:
             full_reason=f"{p.summary.name} was rebuilt in full")
     moment = ledger.now()
     defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": "",
-                "raw_identity": p.raw_identity}
+                "raw_identity": p.raw_identity, "row_count": _row_count(p, deleted, written)}
     if p.full:
         defaults["full_built_at"] = moment
     state, created = SummaryState.objects.update_or_create(
@@ -208,7 +222,7 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 progress(f"{summary.name}", done=number, total=len(pieces))
             _pause_for_tests()
             days_written = _check_gates(p, swap_plan)
-            _record_built(p)
+            _record_built(p, deleted, written)
             if swap_plan is not None:  # last: the live table stays locked only until the commit
                 statements.swap_in(swap_plan)
             days = len(p.days) if not p.full else days_written

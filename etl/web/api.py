@@ -4,15 +4,24 @@ limited by :func:`etl.web.access.visible_to`, suppressed by
 :func:`etl.web.suppression.suppress`; ``?format=csv`` streams every filtered row."""
 from __future__ import annotations
 
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, renderers, serializers
 from rest_framework.pagination import PageNumberPagination
 
 from etl.web.csvexport import csv_response
-from etl.web.tables import TABLES, SummaryTable, prepare, rows, values
+from etl.web.tables import TABLES, SummaryTable, count_rows, prepare, rows, values
+
+
+class SummaryPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        return count_rows(self.object_list)
 
 
 class Pages(PageNumberPagination):
+    django_paginator_class = SummaryPaginator
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000

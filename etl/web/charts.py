@@ -59,3 +59,20 @@ def sparkline(values: Sequence[float | None]) -> Sparkline:
     segments = tuple(" ".join(r) for r in runs if len(r) > 1)
     points = tuple(tuple(r[0].split(",")) for r in runs if len(r) == 1)
     return Sparkline(segments, points, low, high)
+
+
+def sparkline_svg(line: Sparkline | None) -> str:
+    """The inline SVG of a sparkline (a dash when it has no point), built in Python: the
+    scoreboard draws one per row, and a template loop over their points costs more than
+    the rest of the page."""
+    from django.template.defaultfilters import floatformat
+
+    if line is None or line.low is None:
+        return "—"
+    w, h = line.width, line.height
+    parts = [f'<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+             f'aria-label="patients per hour from {floatformat(line.low, 2)} to {floatformat(line.high, 2)}">']
+    parts += [f'<polyline points="{seg}" fill="none" stroke="currentColor" stroke-width="1.5"/>'
+              for seg in line.segments]
+    parts += [f'<circle cx="{x}" cy="{y}" r="1.5" fill="currentColor"/>' for x, y in line.points]
+    return "".join(parts) + "</svg>"

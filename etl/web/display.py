@@ -4,6 +4,7 @@ dash, labels from the same formats."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Callable
 
 from etl.summaries.formats import FORMATS, ColumnFormat
@@ -33,14 +34,21 @@ def label(column: str) -> str:
 
 
 COMPLEMENTARY = "*"
+NUMBERS = (int, float, Decimal)  # exact types: bool, a subclass of int, shows as yes/no
 
 
 def formatter(column: str) -> Callable[[object], str]:
     """The function that shows a (not None, not hidden) value of ``column``: chosen once
     per column, so a table of thousands of cells does not look the format up per cell."""
     fmt = format_of(column)
+    # The common cells, numbers of a column with a format (not a percentage), take a short
+    # path with the format's own rule (ColumnFormat.show) decided here once.
+    plain = fmt is not None and fmt.unit != "%"
+    spec = f",.{fmt.decimals}f" if plain and fmt.decimals else None
 
     def show(value) -> str:
+        if plain and type(value) in NUMBERS:
+            return format(float(value), spec) if spec else f"{int(round(float(value))):,}"
         if isinstance(value, dt.datetime):
             return f"{value:%Y-%m-%d %H:%M}"
         if isinstance(value, dt.date):

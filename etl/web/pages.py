@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from django.core.paginator import Paginator
 from django.http import QueryDict
@@ -34,14 +34,15 @@ class Column:
 
 def filter_choices(request, wanted: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
     """Dropdown choices, by filter name, limited to what the user may read."""
-    locations = visible_to(request, Location)
+    locations = (list(visible_to(request, Location).values_list("id", "name", "kind", "region_id"))
+                 if {"region", "clinic", "location"} & set(wanted) else [])
     choices: dict[str, list[tuple[int, str]]] = {}
     if "region" in wanted:
-        choices["region"] = [(l.id, l.name) for l in locations if l.region_id == l.id]
+        choices["region"] = [(i, name) for i, name, _, region in locations if region == i]
     if "clinic" in wanted:
-        choices["clinic"] = [(l.id, l.name) for l in locations if l.kind == "clinic"]
+        choices["clinic"] = [(i, name) for i, name, kind, _ in locations if kind == "clinic"]
     if "location" in wanted:
-        choices["location"] = [(l.id, f"{l.name} ({l.kind})") for l in locations]
+        choices["location"] = [(i, f"{name} ({kind})") for i, name, kind, _ in locations]
     if "service" in wanted:
         choices["service"] = list(Service.objects.values_list("id", "name"))
     if "role_group" in wanted:
@@ -49,28 +50,32 @@ def filter_choices(request, wanted: Sequence[str]) -> dict[str, list[tuple[int, 
     return choices
 
 
-def table_body(columns: Sequence[Column], rows: Iterable[dict]) -> SafeString:
+def table_body(columns: Sequence[Column], rows: Iterable[dict],
+               last_cell: Callable[[dict], str] | None = None) -> SafeString:
     """The ``<tr>`` rows of a table, rendered in Python: a two-year table has thousands of
     cells, which a template loop renders ten times slower. Text values are escaped
-    (numbers and dates need not be)."""
-    shows = [(c.key, formatter(c.key)) for c in columns]
+    (numbers and dates need not be). ``last_cell`` gives the HTML of one more cell per
+    row (already safe)."""
+    shows = [(c.key, formatter(c.key), c.key == "clinic_name") for c in columns]
     small, out = marker(), []
     for row in rows:
-        hidden, extra = row.get("suppressed", ()), row.get("complementary", ())
+        hidden, extra = row.get("suppressed") or (), row.get("complementary") or ()
         cells = []
-        for key, show in shows:
+        for key, show, link in shows:
             value = row.get(key)
-            if key in extra:
+            if extra and key in extra:
                 text = COMPLEMENTARY
-            elif key in hidden:
+            elif hidden and key in hidden:
                 text = small
             elif value is None:
                 text = "—"
             else:
                 text = escape(value) if isinstance(value, str) else show(value)
-            if key == "clinic_name" and row.get("clinic_id") is not None:
+            if link and row.get("clinic_id") is not None:
                 text = f'<a href="{reverse("clinic", args=[row["clinic_id"]])}">{text}</a>'
             cells.append(text)
+        if last_cell is not None:
+            cells.append(last_cell(row))
         out.append("<tr><td>" + "</td><td>".join(cells) + "</td></tr>")
     return mark_safe("\n".join(out))
 
@@ -89,7 +94,7 @@ def wants_csv(request) -> bool:
 
 def table_page(request, template: str, *, title: str, columns: Sequence[Column], rows, prepare,
                filters: Sequence[str], filterset=None, csv_name: str, context: dict | None = None,
-               paginate: bool = True):
+               paginate: bool = True, last_cell: Callable[[dict], str] | None = None):
     """Render a page around one table, or stream that table as CSV (``?format=csv``).
 
     ``rows`` is a queryset (or list) of raw dicts; ``prepare`` turns an iterable of them
@@ -102,7 +107,7 @@ def table_page(request, template: str, *, title: str, columns: Sequence[Column],
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if paginate else None
     shown = list(prepare(page.object_list if page else rows))
     ctx = {
-        "title": title, "columns": columns, "rows": shown, "tbody": table_body(columns, shown), "page": page,
+        "title": title, "columns": columns, "rows": shown, "tbody": table_body(columns, shown, last_cell), "page": page,
         "choices": filter_choices(request, filters), "filters": filters,
         "values": request.GET, "errors": filterset.errors if filterset is not None and filterset.is_bound else {},
         "ordering": request.GET.get("ordering", ""),

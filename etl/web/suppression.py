@@ -45,12 +45,15 @@ def hidden_columns(row: dict, columns: Iterable[str]) -> list[str]:
     """Which of ``columns`` must be hidden in ``row``: its small counts, and every value
     that gives a count back when any count of the row is hidden. A row that carries no
     count at all hides those values too (fails closed)."""
-    small = {c for c in COUNTS if c in row and is_small(row[c])}
-    counted = any(c in row and row[c] is not None for c in COUNTS)
-    hide_derived = bool(small) or not counted
+    below = threshold()  # read once per row: pages and the API run this for every row shown
+    counts = [(c, row.get(c)) for c in COUNTS]
+    small = {c for c, value in counts if value is not None and 0 < value < below}  # is_small, inlined
+    hide_derived = bool(small) or all(value is None for _, value in counts)
+    if not hide_derived:  # most rows: no small count, so nothing to hide
+        return []
     return [
         c for c in columns
-        if c in small or (c in DERIVED and hide_derived and row.get(c) is not None)
+        if c in small or (c in DERIVED and row.get(c) is not None)
     ]
 
 

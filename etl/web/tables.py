@@ -8,7 +8,9 @@ from typing import Iterable, Iterator
 
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 
-from etl.models import ClinicDay, ClinicScore, RegionMonth, RoleGroup, Service, StaffCostSummary, StaffSummary
+from etl.models import (
+    ClinicDay, ClinicScore, RegionMonth, RoleGroup, Service, StaffCostSummary, StaffSummary, SummaryState,
+)
 from etl.web import filters
 from etl.web.access import tree_of, visible_to
 from etl.web.suppression import may_see_small, suppress
@@ -117,13 +119,17 @@ def prepare(request, table: SummaryTable, dicts: Iterable[dict]) -> Iterator[dic
     names = Names(request)
     columns = table.columns
     named = {c: _name_of(c) for c in columns if c in table.names and _name_of(c) not in columns}
+    # Each column once: (column, its name column or None, the name of an id already seen).
+    plan = [(c, named.get(c), {}) for c in columns]
     for raw in dicts:
         row = suppress(raw, allowed, columns)
         out = {}
-        for column in columns:
-            out[column] = row[column]
-            if column in named:
-                out[named[column]] = names.of(column, row[column])
+        for column, name_column, seen in plan:
+            value = out[column] = row[column]
+            if name_column is not None:
+                if value not in seen:
+                    seen[value] = names.of(column, value)
+                out[name_column] = seen[value]
         out["suppressed"] = row["suppressed"]
         yield out
 
@@ -131,3 +137,17 @@ def prepare(request, table: SummaryTable, dicts: Iterable[dict]) -> Iterator[dic
 def rows(request, table: SummaryTable, queryset: QuerySet) -> Iterator[dict]:
     """Every row of a filtered queryset, prepared, streamed in chunks (constant memory)."""
     return prepare(request, table, values(table, queryset).iterator(chunk_size=CHUNK))
+
+
+def count_rows(queryset: QuerySet) -> int:
+    """The exact number of rows of a summary's queryset. An unfiltered one (a superuser's
+    listing without filters) holds the whole table: its count is the one the last build
+    recorded in the same transaction that wrote the rows (``SummaryState.row_count``),
+    not a scan of a million rows. Anything filtered, or a table no build has recorded,
+    is counted by the database."""
+    if not queryset.query.where and not queryset.query.distinct and not queryset.query.is_sliced:
+        recorded = (SummaryState.objects.filter(name=queryset.model._meta.db_table)
+                    .values_list("row_count", flat=True).first())
+        if recorded is not None:
+            return recorded
+    return queryset.count()

@@ -48,15 +48,24 @@ def ratios(row: dict) -> dict:
 SUMS = {c: Sum(c) for c in ("nr_visits", "nr_patients", "nr_no_show", "rostered_hours", "staff_cost")}
 
 
+def column_sums(rows: list[dict], columns) -> dict:
+    """Each column's sum over ``rows`` as SQL's SUM gives it: NULLs skipped, NULL when no
+    value is there."""
+    sums = {}
+    for column in columns:
+        present = [row[column] for row in rows if row[column] is not None]
+        sums[column] = sum(present) if present else None
+    return sums
+
+
 @login_required
 def overview(request):
     data = with_period(request)
     fs = TABLES["clinic-days"].filtered(request, data)
     allowed = may_see_small(request.user)
-    days, totals = suppress_with_totals(
-        [ratios(d) for d in fs.qs.order_by().values("day").annotate(**SUMS).order_by("day")],
-        ratios(fs.qs.order_by().aggregate(**SUMS)), allowed,
-    )
+    daily = list(fs.qs.order_by().values("day").annotate(**SUMS).order_by("day"))
+    totals = column_sums(daily, SUMS)  # the period's sums are the days' sums: no second scan
+    days, totals = suppress_with_totals([ratios(d) for d in daily], ratios(totals), allowed)
     kpis = [("nr_visits", "Completed visits"), ("nr_patients", "Patients (per-day counts summed)"),
             ("no_show_rate", "No-show rate"), ("rostered_hours", "Rostered hours"), ("staff_cost", "Staff cost"),
             ("cost_per_patient", "Cost per patient"), ("patients_per_hour", "Patients per staff hour")]
@@ -124,7 +133,8 @@ def clinics(request):
 
     return table_page(request, "etl/clinics.html", title="Clinics", columns=SCORE_COLUMNS, rows=values(table, latest),
                       prepare=prepare_page, filters=CLINIC_FILTERS, filterset=fs, csv_name="clinics.csv",
-                      context={"as_of": last, "values": data})
+                      context={"as_of": last, "values": data},
+                      last_cell=lambda row: charts.sparkline_svg(row.get("sparkline")))
 
 
 @login_required
