@@ -8,7 +8,7 @@
 # Idempotent: creates and starts what is missing, leaves the rest. With a database name
 # ($1), also that database on both servers with the raw tables of sql/emr_schema.sql, a
 # publication `etl_raw` of those tables on the primary, and a subscription `etl_raw_<name>`
-# to it on the subscriber. Prints the two URLs (`primary=...`, `replica=...`). Then run
+# to it on the subscriber, waiting for its initial copy. Prints the two URLs (`primary=...`, `replica=...`). Then run
 # `manage.py init_emr --replica` with EMR_DATABASE_URL set to the replica's URL.
 # `scripts/ensure_replica.sh --drop NAME` drops the subscription and both databases.
 # Run as root, the servers run as the postgres user (CI); otherwise as the caller.
@@ -110,5 +110,13 @@ if [ "$(sql "$replica_port" "$db_name" -c "SELECT 1 FROM pg_subscription WHERE s
   sql "$replica_port" "$db_name" -c "CREATE SUBSCRIPTION $subscription
     CONNECTION 'host=127.0.0.1 port=$primary_port user=postgres dbname=$db_name' PUBLICATION etl_raw"
 fi
+# Wait for the initial copy of every table: its workers lock the tables they fill, and DDL
+# run meanwhile on the subscriber (init_emr's CREATE INDEX IF NOT EXISTS) can deadlock with them.
+for _ in $(seq 1 600); do
+  [ "$(sql "$replica_port" "$db_name" -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ] && break
+  sleep 0.2
+done
+[ "$(sql "$replica_port" "$db_name" -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ] || {
+  echo "the subscription $subscription did not finish its initial copy within 120 s" >&2; exit 1; }
 echo "primary=postgres://postgres@127.0.0.1:$primary_port/$db_name"
 echo "replica=postgres://postgres@127.0.0.1:$replica_port/$db_name"
