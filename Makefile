@@ -6,7 +6,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/emr_etl
 DEMO_VISITS ?= 20000
 # make test: the suite on SQLite, then on PostgreSQL when it answers at PG_URL
 # (REQUIRE_POSTGRES=1, as CI sets, makes a missing PostgreSQL an error).
+# It also makes tests/test_replica.py fail, not skip, when scripts/ensure_replica.sh cannot
+# start its two servers.
 REQUIRE_POSTGRES ?= 0
+export REQUIRE_POSTGRES
 TEST_POSTGRES_URL ?=
 # REQUIRE_REDIS=1 (CI) makes the real-worker test fail, not skip, when Redis is down.
 REQUIRE_REDIS ?= 0

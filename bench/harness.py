@@ -64,12 +64,15 @@ class Context:
     failures: list[str] = field(default_factory=list)
     cache: dict = field(default_factory=dict)
 
-    def process(self, argv: list[str], url: str | None = None, output_lines: int | None = 12) -> Measurement:
-        """Run ``argv`` in the project directory against the bench database (or ``url``):
-        wall seconds, peak resident memory (``/usr/bin/time -f %M``), the last
-        ``output_lines`` lines of its output (None: all)."""
+    def process(self, argv: list[str], url: str | None = None, output_lines: int | None = 12,
+                env: dict | None = None) -> Measurement:
+        """Run ``argv`` in the project directory against the bench database (or ``url``),
+        with ``env`` added to the environment: wall seconds, peak resident memory
+        (``/usr/bin/time -f %M``), the last ``output_lines`` lines of its output (None: all)."""
+        extra = env or {}
         env = {**os.environ, "DATABASE_URL": url or self.url, "DJANGO_SETTINGS_MODULE": "project.settings"}
-        env.pop("EMR_DATABASE_URL", None)  # raw and summary tables in the one database
+        env.pop("EMR_DATABASE_URL", None)  # raw and summary tables in the one database, unless ``env`` says
+        env.update(extra)
         with tempfile.NamedTemporaryFile("r", suffix=".tmp") as rss:
             timer = [str(TIME), "-f", "%M", "-o", rss.name] if TIME.exists() else []
             started = time.perf_counter()
@@ -83,13 +86,14 @@ class Context:
         return Measurement(seconds, peak_mb=kb / 1024,
                            details={"output": lines if output_lines is None else lines[-output_lines:]})
 
-    def manage(self, *args: str, url: str | None = None, output_lines: int | None = 12) -> Measurement:
-        return self.process([sys.executable, "manage.py", *args], url, output_lines)
+    def manage(self, *args: str, url: str | None = None, output_lines: int | None = 12,
+               env: dict | None = None) -> Measurement:
+        return self.process([sys.executable, "manage.py", *args], url, output_lines, env)
 
-    def build(self, *args: str, url: str | None = None) -> Measurement:
-        """``build_summaries`` with ``args`` (on ``url``, else the bench database);
-        ``work_seconds`` is the build's own time."""
-        m = self.manage("build_summaries", *args, url=url)
+    def build(self, *args: str, url: str | None = None, env: dict | None = None) -> Measurement:
+        """``build_summaries`` with ``args`` (on ``url``, else the bench database; ``env``
+        added to its environment); ``work_seconds`` is the build's own time."""
+        m = self.manage("build_summaries", *args, url=url, env=env)
         m.work_seconds = reported(m, r"built \d+ summaries: .* in ([\d.]+) s")
         self.built = self.built or url is None
         return m

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from psycopg2 import sql
 
+from .fanout import NAME as FANOUT
 from .harness import ROOT, Context, Measurement
+from .replica import DAY as REPLICA_DAY, FULL as REPLICA_FULL
 
 RESULTS = ROOT / "bench" / "results"
 FULL, REFERENCE, ORM, GENERATE = "build --full", "reference SQL", "Django ORM", "generate_emr"
@@ -30,7 +32,8 @@ SQLITE_BUILD, SQLITE_REFERENCE = "SQLite: build --full", "SQLite: reference SQL"
 SETTINGS_PREFIX = "build SQL, "
 RATIOS = {FULL: (REFERENCE, "{:.2f}x reference"), DAY: (FULL, "{:.1%} of full"),
           STAFF: (FULL, "{:.1%} of full"), LOCATION: (FULL, "{:.1%} of full"), ORM: (FULL, "{:.2f}x full"),
-          SQLITE_BUILD: (SQLITE_REFERENCE, "{:.2f}x SQLite reference")}
+          SQLITE_BUILD: (SQLITE_REFERENCE, "{:.2f}x SQLite reference"), FANOUT: (FULL, "{:.2f}x full"),
+          REPLICA_FULL: (FULL, "{:.2f}x full"), REPLICA_DAY: (REPLICA_FULL, "{:.1%} of replica full")}
 
 
 def rule(name: str) -> tuple[str, str] | None:

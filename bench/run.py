@@ -5,7 +5,9 @@ with ``generate_emr`` and measures, in one run on the same data: the generator, 
 build, the hand-written SQL reference (:mod:`bench.reference`), the Django ORM version
 (:mod:`bench.orm`), and incremental builds after one day of visits, after one busy staff
 member's role changed and after a busy department moved to another clinic, each checked
-against a full build. Entries other than the
+against a full build, the full build fanned out on two Celery workers
+(:mod:`bench.fanout`), and builds reading the raw tables from a logical-replication
+subscriber (:mod:`bench.replica`). Entries other than the
 generator run ``--repeat`` times, interleaved (the machine is shared and noisy), and
 the medians are reported with the ratios and targets by :mod:`bench.report`: a table
 on stdout, ``bench/results/latest-<size>.md`` and a JSON file with every number, the
@@ -26,7 +28,7 @@ import time
 
 from psycopg2 import sql
 
-from . import orm, reference, reference_scores, settings, sqlite
+from . import fanout, orm, reference, reference_scores, replica, settings, sqlite
 from .harness import BenchFailure, Context, Entry, Measurement, connect, reported, run_entries
 from .report import report
 
@@ -97,18 +99,22 @@ def hand_written(ctx: Context) -> Measurement:
     return Measurement(seconds, seconds, check="identical", details={"summaries": per_summary})
 
 
-def verify(ctx: Context, what: str) -> str:
-    """Do the summary tables equal a ``--full`` rebuild? Snapshot, rebuild, compare."""
-    with ctx.cursor() as cur:
+def verify(ctx: Context, what: str, url: str | None = None, env: dict | None = None) -> str:
+    """Do the summary tables (of the bench database, or of ``url`` built with ``env``)
+    equal a ``--full`` rebuild? Snapshot, rebuild, compare."""
+    conn = ctx.conn if url is None else connect(url)
+    with conn.cursor() as cur:
         for s in reference.COLUMNS:
             reference.snapshot(cur, s, f"bench_incr_{s}")
         for s in reference_scores.COLUMNS:
             reference_scores.snapshot(cur, s, f"bench_incr_{s}")
-    ctx.build("--full", "--quiet")
-    with ctx.cursor() as cur:
+    ctx.build("--full", "--quiet", url=url, env=env)
+    with conn.cursor() as cur:
         diffs = [d for s in reference.COLUMNS if (d := reference.compare(cur, s, s, f"bench_incr_{s}"))]
         diffs += [f"{s}: {n:,} rows differ" for s in reference_scores.COLUMNS
                   if (n := reference_scores.differences(cur, s, s, f"bench_incr_{s}"))]
+    if url is not None:
+        conn.close()
     if diffs:
         ctx.failures.append(f"{what}: the incremental build differs from a full build:\n" + "\n".join(diffs))
         return "MISMATCH"
@@ -228,6 +234,8 @@ ENTRIES: list[Entry] = [
     Entry("build, 1 day changed", incremental_day),
     Entry("build, 1 staff role changed", incremental_staff),
     Entry("build, 1 location edited", incremental_location),
+    fanout.entry(verify),
+    *replica.entries(FLIP_DAY, verify),
     Entry("Django ORM", orm_way, skip=lambda c: None if c.orm else (
         "skipped at 10m: too slow (--orm runs it)" if c.size == "10m" else "skipped (--no-orm)")),
     *(dataclasses.replace(e, skip=lambda c: None if c.cache["settings"] else "skipped (--no-settings)")
@@ -249,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction,
                         help="the SQLite build against its hand-written reference (default: not at 10m)")
     parser.add_argument("--orm", action=argparse.BooleanOptionalAction, help="run the ORM entry (default: not at 10m)")
+    parser.add_argument("--fan-out", action=argparse.BooleanOptionalAction, default=True,
+                        help="time --full --fan-out on two Celery workers (needs Redis; default: on)")
+    parser.add_argument("--replica", action=argparse.BooleanOptionalAction, default=True,
+                        help="time builds reading a logical-replication subscriber (scripts/ensure_replica.sh;"
+                             " default: on)")
     parser.add_argument("--reuse-data", action="store_true", help="skip generate_emr: keep the bench database's rows")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
@@ -261,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                       args.reuse_data, connect(args.database_url), shape=args.shape, days=days, seed=SEED)
         ctx.cache["settings"] = small if args.settings is None else args.settings
         ctx.cache["sqlite"] = small if args.sqlite is None else args.sqlite
+        ctx.cache["fanout"] = args.fan_out and fanout.redis_answers()
+        ctx.cache["fanout_skip"] = "skipped (--no-fan-out)" if not args.fan_out else "skipped: Redis does not answer"
+        ctx.cache["replica_skip"] = replica.prepare(ctx) if args.replica else "skipped (--no-replica)"
         started = dt.datetime.now(dt.timezone.utc)
         if ctx.reuse_data:
             settle(ctx)

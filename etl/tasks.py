@@ -97,14 +97,15 @@ def record_data_quality(self) -> dict:
 def fan_out_build(self, summaries: list[str] | None = None, full: bool = True, since: str | None = None,
                   until: str | None = None, trigger: str = "manual") -> dict:
     """Start a fanned-out build (as ``build_summaries --fan-out``) and send its batches;
-    returns at once: the chord's callback publishes."""
+    returns at once: the chord's callback publishes and, when no summaries were named,
+    builds what the batches could not (as the command does right after the publish)."""
     try:
         run = fanout.start(summaries, full=full, since=_date(since), until=_date(until), trigger=trigger)
     except BuildLocked as exc:
         return {"status": "skipped", "message": str(exc)}
     except Exception as exc:
         _retry_unreachable(self, exc)
-    fanout.dispatch(run)
+    fanout.dispatch(run, follow_up=trigger if summaries is None else None)
     return {"status": "dispatched", "fanout_run": run.pk, "batches": run.batches_total}
 
 
@@ -119,15 +120,20 @@ def fanout_batch(self, run_id: int, number: int) -> dict:
 
 
 @shared_task(bind=True, name="etl.tasks.fanout_publish", ignore_result=False)
-def fanout_publish(self, results: list | None = None, *, run_id: int) -> dict:
-    """The chord's callback: every batch succeeded; publish in one transaction."""
+def fanout_publish(self, results: list | None = None, *, run_id: int, follow_up: str | None = None) -> dict:
+    """The chord's callback: every batch succeeded; publish in one transaction. With
+    ``follow_up`` (a trigger), then an ordinary build: the summaries the batches could not
+    build (section 4) were marked for a full rebuild by the publish, and it builds them."""
     try:
-        return {"status": fanout.publish(run_id), "fanout_run": run_id}
+        outcome = {"status": fanout.publish(run_id), "fanout_run": run_id}
     except BuildLocked as exc:
         # A publish waits for a running build; past that, the next scheduled build publishes.
         return {"status": "skipped", "message": str(exc)}
     except Exception as exc:
         _retry_unreachable(self, exc)
+    if follow_up:  # also after a redelivery that found the run published: the build is idempotent
+        outcome["follow_up"] = _build(self, trigger=follow_up)
+    return outcome
 
 
 @shared_task(bind=True, name="etl.tasks.fanout_abandon", ignore_result=False)

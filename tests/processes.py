@@ -55,8 +55,22 @@ class ProcessDatabase:
         cost = self.query(
             "SELECT day, location_id, role_group_id, CAST(rostered_hours * 10000 AS INTEGER),"
             " CAST(staff_cost * 100 AS INTEGER), nr_staff, nr_visits, nr_patients FROM staff_cost_summary")
-        key = lambda row: tuple((v is not None, str(v)) for v in row)  # noqa: E731
-        return sorted(staff, key=key), sorted(cost, key=key)
+        return sorted(staff, key=_row_key), sorted(cost, key=_row_key)
+
+    def clinic_tables(self) -> tuple:
+        """The section-4 tables (clinic_day, region_month_patients, clinic_score,
+        region_month), every column but the surrogate id, each sorted."""
+        from etl.models import ClinicDay, ClinicScore, RegionMonth, RegionMonthPatients
+
+        result = []
+        for model in (ClinicDay, RegionMonthPatients, ClinicScore, RegionMonth):
+            columns = ", ".join(f.column for f in model._meta.concrete_fields if not f.primary_key)
+            result.append(sorted(self.query(f"SELECT {columns} FROM {model._meta.db_table}"), key=_row_key))
+        return tuple(result)
+
+
+def _row_key(row: tuple) -> tuple:
+    return tuple((v is not None, str(v)) for v in row)
 
 
 def wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 120) -> str:

@@ -12,7 +12,7 @@ from etl.db import fetch_all
 from etl.models import BuildRun, FanoutRun, StaffCostSummary, StaffSummary
 from etl.tasks import build_summaries as build_task, fan_out_build as fan_out_task
 
-from . import handmade
+from . import clinic_handmade, handmade
 from .processes import celery, stop, wait_until
 from .test_celery_processes import WORKER, counted_once, full_tables, runs
 
@@ -40,38 +40,66 @@ def recorded_counts_agree(database) -> bool:
         " WHERE name IN ('staff_summary', 'staff_cost_summary')")[0] == (True, 2)
 
 
+def assert_same_tables(actual: tuple, expected: tuple) -> None:
+    """Every table equal row for row; floats (clinic_score's means, deviations and z
+    scores, whose last bits depend on the order of summation) within CONTRACT 4's tolerance."""
+    assert len(actual) == len(expected)
+    for number, (rows, expected_rows) in enumerate(zip(actual, expected)):
+        assert len(rows) == len(expected_rows), number
+        for row, expected_row in zip(rows, expected_rows):
+            assert clinic_handmade.same(row, expected_row), (number, row, expected_row)
+
+
 @postgres_only
 def test_fan_out_equals_a_single_process_build_row_for_row(sched_db):
     database = sched_db
+
+    def every_table():  # sections 2 and 4
+        return database.tables() + database.clinic_tables()
+
+    def single():  # a single-process --full build of every summary
+        database.manage("build_summaries", "--full", "--quiet")
+        return every_table()
+
     worker = celery(database.env, *WORKER, "--concurrency", "2", log=database.logs / "worker.log")
     try:
-        # 40 days of data in batches of 6 days: 7 batches over two pool processes.
+        # 40 days of data in batches of 6 days: 7 batches over two pool processes; the command
+        # then builds section 4 (monthly tables, summaries of summaries) in an ordinary build.
         fanned = database.manage("build_summaries", "--full", "--fan-out", "--batch-days", "6", timeout=180)
         assert "batches 7/7 done" in fanned.stdout and "7 batches published" in fanned.stdout, fanned.stdout
-        fanned_tables = database.tables()
+        fanned_tables = every_table()
+        assert all(fanned_tables), "every summary has rows"
         assert staging_tables(database) == []
         assert counted_once(database)
         assert recorded_counts_agree(database)
+        assert_same_tables(fanned_tables, single())
         # A backfill fanned out after a change, then compared with a full build.
         database.query("UPDATE emr_visit SET status = 'no_show' WHERE id % 5 = 0 AND status = 'completed'")
         first, last = database.query("SELECT min(day), max(day) FROM staff_summary")[0]
-        # This one from the task, as a scheduler or another service would start it.
+        # This one from the task, as a scheduler or another service would start it: its
+        # callback publishes, then builds section 4 as the command does.
         sent = fan_out_task.apply_async(kwargs={"full": False, "since": str(first), "until": str(last)},
                                         queue=database.queue).get(timeout=60)
         assert sent["status"] == "dispatched" and sent["batches"] == 2  # 40 days in batches of 31
-        wait_until(lambda: database.query(
-            f"SELECT 1 FROM etl_fanout_run WHERE id = {int(sent['fanout_run'])} AND status = 'published'"),
-            120, "the task's fan-out is published")
-        backfilled = database.tables()
+        wait_until(lambda: len(runs(database)) == 5 and "running" not in {r[0] for r in runs(database)}, 180,
+                   "the task's fan-out is published and its follow-up build finished")
+        assert database.query(f"SELECT status FROM etl_fanout_run WHERE id = {int(sent['fanout_run'])}") == [
+            ("published",)]
+        backfilled = every_table()
         assert recorded_counts_agree(database)
     finally:
         stop(worker)
-    single = full_tables(database)
-    assert backfilled == single
-    assert backfilled != fanned_tables, "the backfill saw the change"
-    # the command's fan-out, the ordinary build it runs next for section 4 (monthly tables and
-    # summaries of summaries), the task's fan-out, and the full build compared with
-    assert [row[0] for row in runs(database)] == ["succeeded"] * 4
+    assert_same_tables(backfilled, single())
+    assert backfilled[0] != fanned_tables[0] and backfilled[2] != fanned_tables[2], "the backfill saw the change"
+    # the command's fan-out and its ordinary build for section 4, a full build, the task's
+    # fan-out and its follow-up build for section 4, the full build compared with
+    # (a fan-out's own ledger row says full, or incremental for a backfill; the follow-up
+    # builds are mixed: section 4 in full, nothing else left to do)
+    assert runs(database, "status, mode") == [("succeeded", "full"), ("succeeded", "mixed"),
+                                              ("succeeded", "full"), ("succeeded", "incremental"),
+                                              ("succeeded", "mixed"), ("succeeded", "full")]
+    follow_up = runs(database, "full_rebuilds")[4][0]
+    assert "clinic_score: a fan-out rebuilt what it reads" in follow_up, follow_up
     assert database.query("SELECT status, batches_total FROM etl_fanout_run ORDER BY id")[0] == ("published", 7)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import datetime as dt
 
-from sqlalchemy import insert
+from sqlalchemy import column, func, insert, select, table
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from etl import db
@@ -19,9 +19,16 @@ from etl.db.tables import (
 TRIGGER_DIR = Path(__file__).resolve().parents[2] / "sql" / "triggers"
 
 
-def trigger_statements(vendor: str) -> list[str]:
-    """The change-capture trigger DDL for a dialect, split on its ``--;`` separators."""
-    text = (TRIGGER_DIR / f"{vendor}.sql").read_text(encoding="utf-8")
+def trigger_statements(vendor: str, replica: bool = False) -> list[str]:
+    """The change-capture trigger DDL for a dialect, split on its ``--;`` separators;
+    ``replica``: PostgreSQL's, then the row-level triggers of a logical-replication
+    subscriber that replace the statement-level ones (``postgresql-replica.sql``)."""
+    if replica:
+        return trigger_statements(vendor) + _split((TRIGGER_DIR / f"{vendor}-replica.sql").read_text(encoding="utf-8"))
+    return _split((TRIGGER_DIR / f"{vendor}.sql").read_text(encoding="utf-8"))
+
+
+def _split(text: str) -> list[str]:
     parts = re.split(r"^--;\s*$", text, flags=re.MULTILINE)
     statements = []
     for part in parts:
@@ -52,12 +59,23 @@ def _after_tables(created: list[str]) -> list:
          if set(CAPTURED_TABLES) & set(created) else [])
 
 
-def init_emr(drop: bool = False) -> list[str]:
+class NotReplicable(ValueError):
+    """``init_emr --replica`` on an EMR database that is not PostgreSQL."""
+
+
+def init_emr(drop: bool = False, replica: bool = False) -> list[str]:
     """Create the raw tables, the change log and its triggers in the EMR database
-    (idempotent); ``drop`` recreates them empty. Returns the raw table names."""
+    (idempotent); ``drop`` recreates them empty. ``replica`` (or a PostgreSQL database that
+    subscribes to a captured table, found by :func:`subscribed_tables`) installs the
+    row-level capture triggers of a logical-replication subscriber. Returns the raw table
+    names."""
+    vendor = db.emr_vendor()
+    if replica and vendor != "postgresql":
+        raise NotReplicable("--replica is for a PostgreSQL EMR database fed by logical replication")
     elements, raw_sql = _ddl(drop)
     created = list(RAW_TABLE_NAMES) if drop else missing_raw_tables()
-    triggers = trigger_statements(db.emr_vendor())
+    replica = replica or (vendor == "postgresql" and bool(subscribed_tables()))
+    triggers = trigger_statements(vendor, replica)
     engine = db.emr_engine()
     if engine is None:
         from django.db import transaction
@@ -80,6 +98,14 @@ def init_emr(drop: bool = False) -> list[str]:
             for sql in triggers:
                 conn.exec_driver_sql(sql)
     return list(RAW_TABLE_NAMES)
+
+
+def subscribed_tables(names: tuple[str, ...] = CAPTURED_TABLES) -> list[str]:
+    """Those of ``names`` (the captured tables) that a logical-replication subscription of
+    the (PostgreSQL) EMR database writes into: their changes arrive through the apply process."""
+    subscribed = table("pg_subscription_rel", column("srrelid"))
+    return [name for name in names if db.emr_fetch_all(
+        select(func.count()).select_from(subscribed).where(subscribed.c.srrelid == func.to_regclass(name)))[0][0]]
 
 
 def missing_raw_tables() -> list[str]:

@@ -15,6 +15,10 @@ them, and what catches each:
   DISABLE TRIGGER``) or not ``ENABLE ALWAYS`` (it would not fire for replicated writes
   under ``session_replication_role = replica``): every build rebuilds the summaries that
   read the table in full, saying why, until ``manage.py init_emr`` reinstalls them;
+- an EMR database fed by logical replication (a subscriber): the apply process fires
+  row-level triggers only, so the statement-level ones never log a replicated row. On a
+  table a subscription writes into, the row-level trigger of ``init_emr --replica`` is
+  required (``init_emr`` installs it by itself once the subscription exists);
 - triggers disabled during a load and enabled again before the next build leave no trace
   here: ``build_summaries --verify`` finds those days (:mod:`etl.engine.fingerprints`).
 """
@@ -28,16 +32,21 @@ from sqlalchemy import BigInteger, cast, column, func, select, table
 from sqlalchemy.dialects.postgresql import OID
 
 from etl import db
+from etl.db.schema import subscribed_tables
 from etl.db.tables import CAPTURED_TABLES
 # PostgreSQL pg_trigger.tgenabled: 'A' fires always, 'O' only outside replica sessions
 # (the default), 'R' only in replica sessions, 'D' never.
 ALWAYS = "A"
+# The row-level trigger of a logical-replication subscriber (sql/triggers/postgresql-replica.sql).
+ROW_TRIGGER = "etl_changes_row"
 
 
-def expected_triggers(vendor: str, table_name: str) -> tuple[str, ...]:
-    """The names of the change-capture triggers ``init_emr`` installs on a raw table."""
+def expected_triggers(vendor: str, table_name: str, replica: bool = False) -> tuple[str, ...]:
+    """The names of the change-capture triggers ``init_emr`` installs on a raw table
+    (``replica``: on a logical-replication subscriber, ``init_emr --replica``)."""
     if vendor == "postgresql":
-        return tuple(f"etl_changes_{op}" for op in ("insert", "update", "delete", "truncate"))
+        return tuple(f"etl_changes_{op}" for op in (("row", "truncate") if replica else
+                                                      ("insert", "update", "delete", "truncate")))
     return tuple(f"etl_{table_name}_{op}" for op in ("insert", "update", "delete", "replace", "reid"))
 
 
@@ -76,11 +85,15 @@ def _postgres(name: str) -> tuple[str | None, str | None]:
     states = dict(db.emr_fetch_all(
         select(pg_trigger.c.tgname, pg_trigger.c.tgenabled).where(pg_trigger.c.tgrelid == relation)
     ))
+    # A subscriber's apply process fires row-level triggers only: its tables need those.
+    subscribed = bool(subscribed_tables((name,)))
     wrong: dict[str, list[str]] = {}
-    for trigger in expected_triggers("postgresql", name):
+    for trigger in expected_triggers("postgresql", name, replica=subscribed or ROW_TRIGGER in states):
         state = states.get(trigger)
         if state != ALWAYS:
             what = {None: "missing", "D": "disabled"}.get(state, "not ENABLE ALWAYS (replicated writes go unlogged)")
+            if state is None and subscribed and trigger == ROW_TRIGGER:
+                what = "missing (a logical-replication subscriber fires row-level triggers only)"
             wrong.setdefault(what, []).append(trigger)
     return f"oid {oid}", _problem(name, wrong)
 

@@ -145,12 +145,14 @@ def _overlap(window: DateRange, days: DateRange | None) -> DateRange | None:
     return DateRange(start, end) if start < end else None
 
 
-def dispatch(run: FanoutRun) -> None:
-    """Send the run's batches as a chord: the callback publishes, the error callback abandons."""
+def dispatch(run: FanoutRun, follow_up: str | None = None) -> None:
+    """Send the run's batches as a chord: the callback publishes, the error callback abandons.
+    ``follow_up``: the trigger of an ordinary build the callback runs after the publish, for
+    what the batches could not build (``fannable()``); None when the caller builds it."""
     from celery import chord, signature
 
     header = [signature("etl.tasks.fanout_batch", args=(run.pk, n)) for n in range(1, run.batches_total + 1)]
-    callback = signature("etl.tasks.fanout_publish", kwargs={"run_id": run.pk})
+    callback = signature("etl.tasks.fanout_publish", kwargs={"run_id": run.pk, "follow_up": follow_up})
     if not header:  # a backfill of days without raw rows: only their live rows go
         callback.delay()
         return

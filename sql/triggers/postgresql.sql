@@ -9,8 +9,11 @@
 --
 -- Every trigger is ENABLE ALWAYS: it fires under session_replication_role = replica too,
 -- which logical-replication apply workers and pg_restore --disable-triggers use, so an
--- EMR database fed by replication still logs its changes. Statements are separated by --;
-CREATE OR REPLACE FUNCTION etl_log_changed_days() RETURNS trigger LANGUAGE plpgsql AS $$
+-- EMR database fed by replication still logs its changes. The function keeps the search
+-- path it was created with (SET search_path FROM CURRENT): a logical-replication apply
+-- process runs with an empty one, where etl_change_log would not be found. (A subscriber
+-- needs the row-level triggers of postgresql-replica.sql as well.) Statements are separated by --;
+CREATE OR REPLACE FUNCTION etl_log_changed_days() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO etl_change_log (day, source, logged_at)

@@ -1,10 +1,10 @@
-"""``manage.py init_emr [--drop [--noinput]]``: create the raw emr_* tables (sql/emr_schema.sql)."""
+"""``manage.py init_emr [--drop [--noinput]] [--replica]``: create the raw emr_* tables (sql/emr_schema.sql)."""
 import sys
 
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
-from etl.db.schema import init_emr, raw_schema_problem
+from etl.db.schema import NotReplicable, init_emr, raw_schema_problem
 from etl.management.base import EMR, EtlCommand
 
 
@@ -19,12 +19,18 @@ class Command(EtlCommand):
         parser.add_argument("--drop", action="store_true", help="drop the raw tables first (all raw rows are lost)")
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
                             help="do not ask to confirm --drop (for scripts)")
+        parser.add_argument("--replica", action="store_true",
+                            help="the EMR database is a logical-replication subscriber (PostgreSQL): capture changes"
+                                 " with row-level triggers, the only ones replicated rows fire (automatic once the"
+                                 " subscription exists)")
 
-    def handle(self, *args, drop: bool = False, interactive: bool = True, **options):
+    def handle(self, *args, drop: bool = False, interactive: bool = True, replica: bool = False, **options):
         if drop and interactive:
             self._confirm_drop()
         try:
-            names = init_emr(drop=drop)
+            names = init_emr(drop=drop, replica=replica)
+        except NotReplicable as exc:
+            raise CommandError(str(exc)) from exc
         except DatabaseError as exc:
             raise CommandError(f"could not create the raw tables: {str(exc).strip().splitlines()[0]}") from exc
         problem = raw_schema_problem()
