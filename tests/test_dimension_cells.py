@@ -160,6 +160,10 @@ def test_a_moved_department_rebuilds_its_old_and_new_clinic(built):
     months = {dt.date(2024, m, 1) for m in (2, 3, 4)}
     assert planned_cells("region_month") == {(m, 1) for m in months}
     assert planned_cells("region_month_patients") == {(m, 1) for m in months - {dt.date(2024, 4, 1)}}
+    described = {p.summary.name: p.describe() for p in plan()}
+    assert described["region_month"] == (
+        "region_month: 3 (month, region) pairs on 3 months to rebuild, 2024-02-01 .. 2024-04-01"
+        " (3 pairs from location edits)")
     report, _ = incremental_equals_full()
     assert {r.name: r.days for r in report.results if r.days} == {}
 

@@ -91,7 +91,7 @@ class SummaryPlan:
             why += [f"{n:,} {'pair' if n == 1 else 'pairs'} from {reason}" for reason, n in self.cell_reasons if n]
             spanned |= set(self.cells.days)
             if not self.days:
-                what[-1] += f" on {count(len(self.cells.days), 'day')}"
+                what[-1] += f" on {count(len(self.cells.days), self.summary.period)}"
         first, last = min(spanned), max(spanned)
         return f"{self.summary.name}: {' and '.join(what)} to rebuild, {first} .. {last} ({', '.join(why)})"
 
