@@ -94,9 +94,11 @@ def merge_days(days: Iterable[dt.date]) -> list[DateRange]:
 class Cells:
     """Some (day, key) pairs of a summary, rebuilt on their own without the rest of their
     days: ``key`` names the grain column the pairs hold (``location_id`` for the staff
-    summaries, ``clinic_id`` for ``clinic_day``). A dimension edit (a staff member's role or
-    cost, a location moved) changes only the rows where that member worked or that
-    location is, so only those pairs are rebuilt, not every clinic's rows of those days."""
+    summaries, ``clinic_id`` for ``clinic_day``, ``region_id`` for the summaries by region,
+    whose pairs of a monthly summary hold the first day of the month). A dimension edit (a
+    staff member's role or cost, a location moved) changes only the rows where that member
+    worked or that location is, so only those pairs are rebuilt, not every clinic's rows
+    of those days."""
 
     key: str
     pairs: frozenset[tuple[dt.date, int]] = frozenset()

@@ -109,12 +109,20 @@ def test_what_a_summary_says_about_dimension_edits_is_checked():
     assert partial_problems(dataclasses.replace(staff, staff_fields=("salary",), cell_key="nr_visits")) == [
         "summary staff_summary: staff_fields names salary, which is not one of role_group, cost",
         "summary staff_summary: cell_key nr_visits is not a column of its grain"
-        " (day, location_id, service_id, role_group_id)",
+        " (day, location_id, service_id, role_group_id, role_group_name)",
     ]
-    # clinic_score's rows have rolling windows: whole days only
+    # clinic_score's ranks are per (day, region): a clinic's rows cannot be redone alone;
+    # its rolling windows are per clinic, whose region goes with it: by region they can.
+    assert partial_problems(SUMMARIES["clinic_score"]) == []
     assert partial_problems(dataclasses.replace(SUMMARIES["clinic_score"], cell_key="clinic_id")) == [
-        "summary clinic_score: cell_key clinic_id needs a declared summary without rolling windows:"
-        " only those rebuild (day, key) pairs on their own",
+        f"summary clinic_score: cell_key clinic_id: window {name} is not partitioned within one clinic_id"
+        " (by day, region_id), so (day, key) pairs cannot be rebuilt on their own"
+        for name in ("pph_rank", "pph_pct_rank")
+    ]
+    # region_month's change reads the month before: not within one month
+    assert partial_problems(dataclasses.replace(SUMMARIES["region_month"], cell_key="month")) == [
+        "summary region_month: cell_key month: window previous_visits is not partitioned within one month"
+        " (by region_id), so (day, key) pairs cannot be rebuilt on their own",
     ]
 
 

@@ -135,13 +135,47 @@ def test_a_cost_change_reaches_clinics_before_and_after(built):
     # clinic; staff_summary reads no cost
     assert planned_cells("clinic_day") == {(JAN5, 10), (JAN5, 20), (FEB10, 10), (MAR5, 10), (MAR5, 50)}
     assert planned_cells("staff_summary") == set()
+    # the scores by region: Jan 5 and Feb 10 are region 1's (clinics 10, 20), each with its
+    # 28 days after (Jan 5 .. Feb 2, Feb 10 .. Mar 9); clinic 50 has region NULL, so Mar 5
+    # is rebuilt whole, with its reach (Mar 5 .. Apr 2): 29 + 24 pairs left
+    jan5_on = {(JAN5 + dt.timedelta(days=n), 1) for n in range(29)}
+    feb10_on = {(FEB10 + dt.timedelta(days=n), 1) for n in range(24)}
+    assert planned_cells("clinic_score") == jan5_on | feb10_on
+    # region_month: Jan and Feb of region 1 (Mar and Apr are whole); the patients read no cost
+    assert planned_cells("region_month") == {(dt.date(2024, 1, 1), 1), (dt.date(2024, 2, 1), 1)}
+    assert planned_cells("region_month_patients") == set()
     report, _ = incremental_equals_full()
-    assert cells(report) == {"staff_cost_summary": 5, "clinic_day": 5}
+    assert cells(report) == {"staff_cost_summary": 5, "clinic_day": 5, "clinic_score": 53, "region_month": 2}
+    days = {r.name: r.days for r in report.results}
+    assert (days["clinic_score"], days["region_month"]) == (29, 31 + 30)
 
 
 def test_a_moved_department_rebuilds_its_old_and_new_clinic(built):
     _set("emr_location", 12, parent_id=20)  # from clinic 10 (via 11) to clinic 20
     assert planned_cells("clinic_day") == {(FEB10, 10), (FEB10, 20), (MAR5, 10), (MAR5, 20)}
+    # both clinics are in region 1: its scores of Feb 10 .. Apr 2 (Mar 5's 28 days after),
+    # its months Feb .. Apr (Apr: Mar 5 + 28 days, and the month after Mar); the patients
+    # have no forward reach: Feb and Mar
+    assert planned_cells("clinic_score") == {(FEB10 + dt.timedelta(days=n), 1) for n in range(53)}
+    months = {dt.date(2024, m, 1) for m in (2, 3, 4)}
+    assert planned_cells("region_month") == {(m, 1) for m in months}
+    assert planned_cells("region_month_patients") == {(m, 1) for m in months - {dt.date(2024, 4, 1)}}
+    described = {p.summary.name: p.describe() for p in plan()}
+    assert described["region_month"] == (
+        "region_month: 3 (month, region) pairs on 3 months to rebuild, 2024-02-01 .. 2024-04-01"
+        " (3 pairs from location edits)")
+    report, _ = incremental_equals_full()
+    assert {r.name: r.days for r in report.results if r.days} == {}
+
+
+def test_a_clinic_moved_to_another_region_rebuilds_both_regions(built):
+    _set("emr_location", 40, parent_id=1)  # the root clinic 40 (its own region) into region 1
+    pairs = planned_cells("clinic_score")
+    assert {region for _, region in pairs} == {1, 40}
+    # clinic 40 has rows Jan 1 .. 21, Jan 31, Feb 10, Apr 1 (and staff 3's Jan 6): each day
+    # and its 28 days after, in both regions
+    assert (dt.date(2024, 4, 29), 40) in pairs and (dt.date(2024, 4, 30), 40) not in pairs
+    assert planned_cells("region_month") == {(dt.date(2024, m, 1), r) for m in (1, 2, 3, 4, 5) for r in (1, 40)}
     incremental_equals_full()
 
 
@@ -171,6 +205,27 @@ def test_untouched_clinics_of_the_same_day_are_not_rewritten(built):
     assert after[21] == before[21], "clinic 21 is neither the old nor the new clinic of location 12"
     assert after[10] != before[10], "the old clinic is rebuilt"
     assert 20 in after, "the new clinic gets its row"
+
+
+def test_untouched_regions_are_not_rewritten(built):
+    """Moving department 12 between two clinics of region 1 rebuilds region 1's scores and
+    months only: the rows of region 40 (clinic 40) on the same days and months keep their
+    ids; a whole-day rebuild would rewrite them."""
+    def region_rows(region):
+        return (
+            {(r.day, r.clinic_id): r.pk for r in ClinicScore.objects.filter(region_id=region)},
+            {r.month: r.pk for r in RegionMonth.objects.filter(region_id=region)},
+            {r.month: r.pk for r in RegionMonthPatients.objects.filter(region_id=region)},
+        )
+
+    before, before_1 = region_rows(40), region_rows(1)
+    assert (FEB10, 40) in before[0] and dt.date(2024, 2, 1) in before[1] and dt.date(2024, 2, 1) in before[2]
+    _set("emr_location", 12, parent_id=20)
+    incremental_equals_full_in_place()
+    after, after_1 = region_rows(40), region_rows(1)
+    assert after == before, "region 40 is untouched: its rows keep their ids"
+    assert after_1[0][(FEB10, 10)] != before_1[0][(FEB10, 10)], "region 1's scores are rebuilt"
+    assert after_1[1][dt.date(2024, 3, 1)] != before_1[1][dt.date(2024, 3, 1)], "and its months"
 
 
 def incremental_equals_full_in_place():

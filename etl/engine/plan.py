@@ -12,7 +12,10 @@ reaches"). Dimension edits — staff members whose role group, group name or cos
 that read the location tree) — change only the rows where that member worked or that
 location is: a summary with a ``cell_key`` rebuilds just those (day, key) pairs
 (:class:`~etl.dates.Cells`: (day, location) for the staff summaries; (day, clinic) before
-and after the edit for ``clinic_day``), the others whole days, with their reach.
+and after the edit for ``clinic_day``; (day, region) or (month, region) before and after
+the edit, with their forward reach, for ``clinic_score``, ``region_month_patients`` and
+``region_month``, the days of a region NULL whole), the others whole days, with their
+reach.
 """
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ from etl.text import count
 # Past this many (day, key) pairs, a full rebuild (one pass) is cheaper than rebuilding them.
 FULL_REBUILD_CELLS = 20_000
 BOTH_TABLES = ("emr_visit", "emr_shift")
-KEY_NOUNS = {"location_id": "location", "clinic_id": "clinic"}
+KEY_NOUNS = {"location_id": "location", "clinic_id": "clinic", "region_id": "region"}
+PLACE_FIELDS = {"clinic_id": 0, "region_id": 1}  # where a key is in a location's (clinic, region)
 
 
 def definition_hash(summary: Summary) -> str:
@@ -82,12 +86,12 @@ class SummaryPlan:
             what.append(count(len(self.days), "day"))
         spanned = set(self.days)
         if self.cells:
-            noun = f"(day, {KEY_NOUNS.get(self.cells.key, self.cells.key)}) pair"
+            noun = f"({self.summary.period}, {KEY_NOUNS.get(self.cells.key, self.cells.key)}) pair"
             what.append(count(len(self.cells), noun))
             why += [f"{n:,} {'pair' if n == 1 else 'pairs'} from {reason}" for reason, n in self.cell_reasons if n]
             spanned |= set(self.cells.days)
             if not self.days:
-                what[-1] += f" on {count(len(self.cells.days), 'day')}"
+                what[-1] += f" on {count(len(self.cells.days), self.summary.period)}"
         first, last = min(spanned), max(spanned)
         return f"{self.summary.name}: {' and '.join(what)} to rebuild, {first} .. {last} ({', '.join(why)})"
 
@@ -181,44 +185,74 @@ class _Edits:
 
     def staff_days(self) -> set[dt.date]:
         if self.summary.cell_key:
-            return set()
+            return self._unkeyed(self._pairs("staff_id", self.staff, self.summary.reads))
         return {day for day, _ in self._pairs("staff_id", self.staff, BOTH_TABLES)}
 
     def location_days(self) -> set[dt.date]:
         if self.summary.cell_key:
-            return set()
+            return self._unkeyed(self._pairs("location_id", self.moved, self.summary.reads))
         return {day for day, _ in self._pairs("location_id", self.moved, BOTH_TABLES)}
 
+    def _unkeyed(self, pairs: set[tuple[dt.date, int]]) -> set[dt.date]:
+        """The days of (day, location) pairs whose region is none, before or after the
+        edit, for a summary keyed by region: rows of region NULL are rebuilt by whole days
+        (a pair cannot name NULL)."""
+        if self.summary.cell_key != "region_id":
+            return set()
+        return {day for day, location in pairs
+                if any(location in places and places[location][1] is None
+                       for places in (self.built_places, self.places))}
+
     def cells(self, whole_days: set[dt.date]) -> tuple[Cells | None, tuple[tuple[str, int], ...]]:
-        """The pairs to rebuild on their own (none on ``whole_days``, rebuilt whole), and
-        how many came from each kind of edit."""
+        """The pairs to rebuild on their own (none on ``whole_days``, rebuilt whole), with
+        the summary's forward reach, and how many came from each kind of edit."""
         key = self.summary.cell_key
         if not key:
             return None, ()
-        from_staff = self._keyed(self._pairs("staff_id", self.staff, self.summary.reads))
-        from_places = self._keyed(self._pairs("location_id", self.moved, self.summary.reads))
+        from_staff = self._reached(self._keyed(self._pairs("staff_id", self.staff, self.summary.reads)))
+        from_places = self._reached(self._keyed(self._pairs("location_id", self.moved, self.summary.reads)))
+        if self.summary.period == "month":
+            whole_days = {day.replace(day=1) for day in whole_days}
         whole = set(whole_days)
         from_staff = {p for p in from_staff if p[0] not in whole}
         from_places = {p for p in from_places if p[0] not in whole}
         reasons = (("staff and role edits", len(from_staff)), ("location edits", len(from_places - from_staff)))
         return Cells(key, frozenset(from_staff | from_places), self._locations_of(from_staff | from_places)), reasons
 
+    def _reached(self, pairs: set[tuple[dt.date, int]]) -> set[tuple[dt.date, int]]:
+        """The pairs and those their change reaches (CONTRACT 4, "What a change reaches"):
+        the days after each day with the same key (a clinic's baselines, its region's ranks
+        and months); for a monthly summary, (first day of the month, key)."""
+        reach, monthly = self.summary.reach, self.summary.period == "month"
+        if reach is None and not monthly:
+            return pairs
+        by_key: dict[int, set[dt.date]] = {}
+        for day, key in pairs:
+            by_key.setdefault(key, set()).add(day)
+        reached = set()
+        for key, days in by_key.items():
+            days = reach(days) | days if reach else days
+            reached |= {(day.replace(day=1) if monthly else day, key) for day in days}
+        return reached
+
     def _locations_of(self, pairs: set[tuple[dt.date, int]]) -> frozenset[int] | None:
         """For (day, clinic) pairs: the locations whose rows count there now (the rows are
         read with the current tree)."""
-        if self.summary.cell_key == "location_id":
+        if self.summary.cell_key != "clinic_id":
             return None
         clinics = {key for _, key in pairs}
         return frozenset(loc for loc, (clinic, _) in self.places.items() if clinic in clinics)
 
     def _keyed(self, pairs: set[tuple[dt.date, int]]) -> set[tuple[dt.date, int]]:
         """(day, location) pairs as the summary's keys: the location itself, or for
-        ``clinic_id`` its clinic as last built and as it is now (both have rows to redo)."""
+        ``clinic_id`` and ``region_id`` its clinic or region as last built and as it is now
+        (both have rows to redo); a region that is none is left to whole days."""
         if self.summary.cell_key == "location_id":
             return pairs
+        field = PLACE_FIELDS[self.summary.cell_key]
         keyed = set()
         for day, location in pairs:
             for places in (self.built_places, self.places):
-                if location in places:
-                    keyed.add((day, places[location][0]))
+                if location in places and places[location][field] is not None:
+                    keyed.add((day, places[location][field]))
         return keyed

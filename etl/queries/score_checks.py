@@ -56,10 +56,18 @@ def clinic_day_reference(window: Sequence[DateRange] | None, cells: Cells | None
     ).select_from(visits.join(hours, true()))
 
 
-def clinic_score_reference(window: Sequence[DateRange] | None) -> Select:
-    """The number of clinic_day rows on the window's days."""
+def _of_regions(predicate, day, region, cells: Cells | None):
+    """``predicate``, and with ``cells`` (keyed by region) "(``day``, ``region``) is one of
+    their pairs"."""
+    return predicate if cells is None else and_(predicate, in_cells(day, region, cells_cte(cells)))
+
+
+def clinic_score_reference(window: Sequence[DateRange] | None, cells: Cells | None = None) -> Select:
+    """The number of clinic_day rows on the window's days (with ``cells``: only those
+    (day, region) pairs)."""
     cd = summary_table("etl.ClinicDay")
-    return _where(select(func.count().label("clinic_day rows")).select_from(cd), day_filter(cd.c.day, window))
+    predicate = _of_regions(day_filter(cd.c.day, window), cd.c.day, cd.c.region_id, cells)
+    return _where(select(func.count().label("clinic_day rows")).select_from(cd), predicate)
 
 
 def matches_clinic_day(table):
@@ -69,11 +77,12 @@ def matches_clinic_day(table):
                     .scalar_subquery())
 
 
-def region_month_reference(window: Sequence[DateRange] | None) -> Select:
-    """clinic_day totals over the window's months: visits, no-shows, hours, cost and
-    clinic-months (each clinic once per month)."""
+def region_month_reference(window: Sequence[DateRange] | None, cells: Cells | None = None) -> Select:
+    """clinic_day totals over the window's months (with ``cells``: only those (month,
+    region) pairs): visits, no-shows, hours, cost and clinic-months (each clinic once per
+    month)."""
     cd = summary_table("etl.ClinicDay")
-    predicate = day_filter(cd.c.day, month_ranges(window))
+    predicate = _of_regions(day_filter(cd.c.day, month_ranges(window)), month_start(cd.c.day), cd.c.region_id, cells)
     sums = _where(select(
         func.coalesce(func.sum(cd.c.nr_visits), 0).label("clinic_day visits"),
         func.coalesce(func.sum(cd.c.nr_no_show), 0).label("clinic_day no-shows"),

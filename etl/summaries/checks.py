@@ -170,15 +170,25 @@ def partial_problems(s) -> list[str]:
     problems = [f"staff_fields names {f}, which is not one of {', '.join(STAFF_FIELDS)}"
                 for f in s.staff_fields if f not in STAFF_FIELDS]
     if s.cell_key is not None:
-        if s.cell_key not in s.grain:
-            problems.append(f"cell_key {s.cell_key} is not a column of its grain ({', '.join(s.grain)})")
-        elif s.declaration is None or s.declaration.windows:
-            problems.append(f"cell_key {s.cell_key} needs a declared summary without rolling windows:"
-                            " only those rebuild (day, key) pairs on their own")
-        elif s.declaration.period != "day" or s.declaration.periods_back:
-            problems.append(f"cell_key {s.cell_key} needs a daily summary without previous values:"
-                            " only those rebuild (day, key) pairs on their own")
+        if s.declaration is None:
+            problems.append(f"cell_key {s.cell_key} needs a declared summary: only those rebuild (day, key) pairs")
+        elif s.cell_key not in (columns := [d.name for d in s.declaration.grain]):
+            problems.append(f"cell_key {s.cell_key} is not a column of its grain ({', '.join(columns)})")
+        else:
+            problems += _split_windows(s.declaration, s.cell_key)
     return [f"summary {s.name}: {p}" for p in problems]
+
+
+def _split_windows(decl, key: str) -> list[str]:
+    """The windows of ``decl`` that reach across values of ``key``: a (day, key) pair is
+    rebuilt from the rows of its key alone, so every window must lie within one key — be
+    partitioned by it or, for a key that is not part of the grain (a region that goes with
+    a clinic), by a grain column that determines it."""
+    keyed = next(d for d in decl.grain if d.name == key).key
+    within = {key} | (set() if keyed else {k for k in decl.keys if k != decl.day})
+    return [f"cell_key {key}: window {w.name} is not partitioned within one {key}"
+            f" (by {', '.join(w.partition_by) or 'nothing'}), so (day, key) pairs cannot be rebuilt on their own"
+            for w in decl.windows if not within & set(w.partition_by)]
 
 
 def summary_problems(summaries) -> list[str]:

@@ -37,6 +37,7 @@ from etl.summaries.windowing import centred_cte, scores, spread_cte, windowed_ct
 Window = Sequence[DateRange] | None
 MAX_LOCATIONS = 5000  # bound values of a statement's location list; past it, no early filter
 Picked = tuple[str, CTE, frozenset[int] | None] | None  # a grain column, the (day, key) pairs, their raw locations
+Keys = tuple[str, frozenset[int]] | None  # a grain column and the values whose rows are read
 
 
 def output_columns(decl: Declaration) -> list[str]:
@@ -70,13 +71,14 @@ def _moved(day: dt.date | None, days: int) -> dt.date | None:
     return day + dt.timedelta(days=days) if (LAST_DAY - day).days >= days else None
 
 
-def source_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None) -> CTE:
+def source_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None, keys: Keys = None) -> CTE:
     """The source's rows (the window's days only, when given) that pass its filters; with
     ``cells`` (a grain column and :func:`etl.queries.cells.cells_cte`), only the rows of
-    those (day, key) pairs."""
+    those (day, key) pairs; with ``keys`` (a grain column and values), only the rows of
+    those values."""
     rows = inp.source.rows(window)
     cols = rows.selected_columns
-    filters = [f.clause(cols) for f in inp.source.filters]
+    filters = [f.clause(cols) for f in inp.source.filters] + _keys_filter(decl, cols, keys)
     if cells is not None:
         key, pairs, locations = cells
         reads = {d.name: d.reads for d in decl.grain}
@@ -87,13 +89,14 @@ def source_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = No
     return (rows.where(*filters) if filters else rows).cte(inp.source.name)
 
 
-def at_grain_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
+def at_grain_cte(decl: Declaration, inp: Input, window: Window, keys: Keys = None) -> CTE:
     """A source already at the grain (a summary table), named after the input: its rows
     (the window's days only, when given) that pass its filters, with the grain and the
-    values the input takes."""
+    values the input takes; with ``keys`` (a grain column and values), only the rows of
+    those values."""
     rows = inp.source.rows(window)
     cols = rows.selected_columns
-    filters = [f.clause(cols) for f in inp.source.filters]
+    filters = [f.clause(cols) for f in inp.source.filters] + _keys_filter(decl, cols, keys)
     taken = rows.with_only_columns(
         *(cols[d.reads].label(d.name) if d.reads != d.name else cols[d.name] for d in decl.grain),
         *(cols[m.column].label(m.name) if m.column != m.name else cols[m.name] for m in inp.measures),
@@ -101,13 +104,22 @@ def at_grain_cte(decl: Declaration, inp: Input, window: Window) -> CTE:
     return (taken.where(*filters) if filters else taken).cte(inp.name)
 
 
-def grouped_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None) -> CTE:
+def _keys_filter(decl: Declaration, cols, keys: Keys) -> list[ColumnElement[bool]]:
+    """"The row's ``keys`` column is one of its values" (none without ``keys``)."""
+    if keys is None:
+        return []
+    key, values = keys
+    reads = {d.name: d.reads for d in decl.grain}
+    return [cols[reads[key]].in_(sorted(values))]
+
+
+def grouped_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None, keys: Keys = None) -> CTE:
     """One row per grain value of the source, with the input's aggregates."""
     if inp.at_grain:
         if cells is not None:
             raise ValueError(f"{decl.name}: a source at the grain is read by whole days, not (day, key) pairs")
-        return at_grain_cte(decl, inp, window)
-    cols = source_cte(decl, inp, window, cells).c
+        return at_grain_cte(decl, inp, window, keys)
+    cols = source_cte(decl, inp, window, cells, keys).c
     keys = [cols[d.reads] for d in decl.grain]
     splits = _splits(decl)
     aggregates = []
@@ -177,27 +189,42 @@ def read_window(decl: Declaration, window: Window) -> Window:
     return widened(window, before + decl.periods_back, after) if decl.windows else window
 
 
+def by_partition(decl: Declaration) -> bool:
+    """Whether (day, key) pairs of ``decl`` are rebuilt by reading whole partitions (every
+    row of the pairs' keys over the days they read) rather than only the pairs' rows: so
+    are summaries with rolling windows, months, previous values or a source at the grain,
+    whose every window lies within one key (the start-up checks see to it)."""
+    return bool(decl.windows or decl.period == "month" or decl.periods_back
+                or any(inp.at_grain for inp in decl.inputs))
+
+
 def summary_rows(decl: Declaration, window: Window = None, cells: Cells | None = None) -> Select:
     """The summary's rows in its model's column order: every day (``window`` None) or only
     the window's days (rolling windows read the days around them too); with ``cells``, only
-    the rows of those (day, key) pairs (``window`` is then their days)."""
+    the rows of those (day, key) pairs (``window`` is then their days). A summary with
+    windows, months or sources at the grain reads, for ``cells``, every row of the pairs'
+    keys over the days the pairs read (each window lies within one key), then keeps the
+    pairs' rows."""
     picked: Picked = None
+    keys: Keys = None
     if cells is not None:
-        if decl.windows or decl.period == "month" or decl.periods_back:
-            raise ValueError(f"{decl.name}: rolling windows, months and previous values read whole days; "
-                             "it cannot rebuild (day, key) pairs")
-        locations = cells.raw_locations
-        if locations is not None and len(locations) > MAX_LOCATIONS:
-            locations = None
-        window, picked = cells.window, (cells.key, cells_cte(cells), locations)
-    grouped = [grouped_cte(decl, inp, read_window(decl, window), picked) for inp in decl.inputs]
+        window = cells.window
+        if by_partition(decl):
+            keys = (cells.key, frozenset(key for _, key in cells.pairs))
+        else:
+            locations = cells.raw_locations
+            if locations is not None and len(locations) > MAX_LOCATIONS:
+                locations = None
+            picked = (cells.key, cells_cte(cells), locations)
+    grouped = [grouped_cte(decl, inp, read_window(decl, window), picked, keys) for inp in decl.inputs]
     rows = grouped[0] if len(grouped) == 1 else matched_cte(decl, grouped)
     if _of_kind(decl, Rounded):
         rows = rounded_cte(decl, rows)
     values = _values(decl, rows)
     columns = output_columns(decl)
     if not decl.windows:
-        return select(*(values[c] for c in columns))
+        final = select(*(values[c] for c in columns))
+        return final if keys is None else final.where(in_cells(values[decl.day], values[cells.key], cells_cte(cells)))
     # Without derived values every value is a column of ``rows`` already.
     rows = select(*values.values()).cte("measured") if decl.derived else rows
     if windows_of(decl, StdDev):
@@ -206,6 +233,8 @@ def summary_rows(decl: Declaration, window: Window = None, cells: Cells | None =
         rows = windowed_cte(decl, rows)
     scored = scores(decl, rows)
     final = select(*(scored[c] if c in scored else rows.c[c] for c in columns))
+    if keys is not None:
+        return final.where(in_cells(rows.c[decl.day], rows.c[cells.key], cells_cte(cells)))
     return final if window is None else final.where(day_in(rows.c[decl.day], window))
 
 

@@ -48,9 +48,10 @@ class Summary:
 
     ``staff_fields``: what of a staff member its rows read (``role_group``: the group and
     its name; ``cost``: the hourly cost): an edit of anything else rebuilds nothing.
-    ``cell_key``: a grain column (``location_id``, ``clinic_id``) by which a dimension
-    edit rebuilds only the (day, key) pairs it changes, ``rows(window, cells=…)`` giving
-    those pairs' rows; None: such edits rebuild whole days.
+    ``cell_key``: a grain column (``location_id``, ``clinic_id``, ``region_id``) by which a
+    dimension edit rebuilds only the (day, key) pairs it changes (with their forward
+    reach), ``rows(window, cells=…)`` giving those pairs' rows; None: such edits rebuild
+    whole days.
     """
 
     name: str
@@ -106,10 +107,10 @@ SUMMARIES: dict[str, Summary] = {
         # clinic_score and region_month read staff cost through clinic_day's staff_cost;
         # distinct patients read no staff value.
         declared(CLINIC_SCORE, reads_raw=False, uses_locations=True, reference=score_checks.clinic_score_reference,
-                 staff_fields=("cost",)),
-        declared(REGION_MONTH_PATIENTS, uses_locations=True, staff_fields=()),
+                 staff_fields=("cost",), cell_key="region_id"),
+        declared(REGION_MONTH_PATIENTS, uses_locations=True, staff_fields=(), cell_key="region_id"),
         declared(REGION_MONTH, reads_raw=False, uses_locations=True, reference=score_checks.region_month_reference,
-                 staff_fields=("cost",)),
+                 staff_fields=("cost",), cell_key="region_id"),
     )
 }
 
