@@ -112,9 +112,11 @@ def test_an_incremental_build_from_the_replica_sees_what_was_written_on_the_prim
     with override_settings(EMR_DATABASE_URL=subscriber):
         # The subscription exists: init_emr installs the row-level triggers by itself.
         assert subscribed_tables() == ["emr_visit", "emr_shift"]
+        # init_emr's DDL and the apply worker's writes lock the same tables in different
+        # orders: set up capture once the subscriber has caught up (docs/operations.md).
+        wait_for_replication(primary, subscriber)
         init_emr()
         assert capture.inspect().problems == {}
-        wait_for_replication(primary, subscriber)
         first = build_summaries()
         assert {r.mode for r in first.results} == {"full"}  # never built
         built = every_table()

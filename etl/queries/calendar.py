@@ -1,8 +1,7 @@
 """Calendar arithmetic on ``DATE`` values, spelled per dialect (CONTRACT section 4).
 
-- ``day_number(day)``: days since 1970-01-01 as an integer. Rolling windows are ``RANGE``
-  frames over it: a ``RANGE`` offset on a ``date`` does not port (PostgreSQL rejects it,
-  SQLite frames text dates wrongly) and a ``ROWS`` frame counts rows, not calendar days.
+- ``day_number(day)`` (from :mod:`etl.queries.windows`): days since 1970-01-01 as an
+  integer, for ``RANGE`` frames.
 - ``month_start(day)``: the first day of the day's month, as a date.
 - ``day_filter(day, window, days_before)``: ``day`` is one of the window's days, or of the
   ``days_before`` days before each of its ranges.
@@ -19,26 +18,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from etl.dates import DateRange
-
-
-class day_number(FunctionElement):
-    type = Integer()
-    name = "day_number"
-    inherit_cache = True
-
-
-@compiles(day_number, "postgresql")
-def _day_number_pg(element, compiler, **kw):
-    (day,) = element.clauses
-    # date - date is an integer number of days on PostgreSQL.
-    return f"(CAST({compiler.process(day, **kw)} AS DATE) - DATE '1970-01-01')"
-
-
-@compiles(day_number, "sqlite")
-def _day_number_sqlite(element, compiler, **kw):
-    (day,) = element.clauses
-    # julianday of a date is an exact .5 value: the difference is a whole number.
-    return f"CAST(julianday({compiler.process(day, **kw)}) - 2440587.5 AS INTEGER)"
 
 
 class month_start(FunctionElement):

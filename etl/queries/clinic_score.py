@@ -31,7 +31,8 @@ from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import DateRange
 from etl.db.tables import summary_table
-from etl.queries.calendar import day_filter, day_number
+from etl.queries.calendar import day_filter
+from etl.queries.windows import day_number
 
 BASELINE_DAYS = 28          # the baseline: the 28 calendar days before the day
 MIN_BASELINE_DAYS = 14      # fewer baseline values give no z-score
