@@ -148,6 +148,7 @@ def measure(pairs: list[tuple[str, object, str]], repeat: int) -> list[dict]:
             row["runs"].append(ms)
             row["gc_ms"].append(gc_ms)
     for row in rows:
+        row["in_round_order"] = list(row["runs"])  # a burst of other work shows as slow rounds
         # Each run's GC time stays beside its time (sorted together).
         pairs_sorted = sorted(zip(row["runs"], row["gc_ms"]))
         times = row["runs"] = [t for t, _ in pairs_sorted]
