@@ -48,6 +48,10 @@ class StaffSummary(models.Model):
                 include=["role_group_name", "nr_visits", "nr_patients", "nr_cancelled", "nr_no_show", "visit_minutes"],
                 name="staff_summary_loc_rows",
             ),
+            # A filter on a service or a role group alone: counted by an index-only scan
+            # of these instead of reading the whole table.
+            models.Index(fields=["service_id", "day"], name="staff_summary_service_day"),
+            models.Index(fields=["role_group_id", "day"], name="staff_summary_group_day"),
         ]
         verbose_name_plural = "staff summaries"
 
@@ -79,7 +83,12 @@ class StaffCostSummary(models.Model):
                 nulls_distinct=False,
             ),
         ]
-        indexes = [models.Index(fields=["location_id", "day"], name="staff_cost_summary_loc_day")]
+        indexes = [
+            # Carries the role group: a region's rows of one group are counted in the index
+            # (9 ms) instead of fetching 58k table rows to check it (41 ms).
+            models.Index(fields=["location_id", "day"], include=["role_group_id"], name="staff_cost_summary_loc_day"),
+            models.Index(fields=["role_group_id", "day"], name="staff_cost_summary_group_day"),  # a lone role group filter
+        ]
         verbose_name_plural = "staff cost summaries"
 
     def __str__(self) -> str:
@@ -119,6 +128,9 @@ class ClinicDay(models.Model):
                          "rostered_hours", "staff_cost", "nr_staff", "patients_per_hour", "cost_per_patient"],
                 name="clinic_day_clinic_rows",
             ),
+            # Narrow, for counting a few clinics' rows (a region's 14,600 rows: 1 ms here,
+            # 11 ms through the wide index above).
+            models.Index(fields=["clinic_id", "day"], name="clinic_day_clinic_day"),
             models.Index(fields=["region_id", "day"], name="clinic_day_region_day"),
         ]
 
@@ -160,6 +172,7 @@ class ClinicScore(models.Model):
                          "is_outlier", "pph_rank", "pph_pct_rank"],
                 name="clinic_score_clinic_rows",
             ),
+            models.Index(fields=["clinic_id", "day"], name="clinic_score_clinic_day"),  # narrow: counts
             models.Index(fields=["region_id", "day"], name="clinic_score_region_day"),
             models.Index(fields=["is_outlier", "day"], name="clinic_score_outlier_day"),
         ]

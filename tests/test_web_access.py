@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from etl.models import LocationGrant
-from etl.web.access import covered, location_tree
+from etl.web.access import at_level, covered, location_tree
 
 from . import web_data
 from .web_data import LEAK
@@ -112,6 +112,25 @@ def test_covered_walks_down_the_tree_and_survives_loops(users):
     assert covered([10], tree) == {10, 11}
     assert covered([1], tree) == {1, 10, 11, 20}
     assert covered([999], tree) == {999}   # a grant on an id the dimension lacks covers only it
+
+
+def test_clinic_and_region_rows_are_scoped_by_the_covered_clinics_and_regions(users):
+    tree = location_tree()
+    north = covered([1], tree)
+    assert at_level(north, None, tree) == [1, 10, 11, 20]
+    assert at_level(north, "clinic_id", tree) == [10, 20]   # the department 11 carries no clinic row
+    assert at_level(north, "region_id", tree) == [1]
+    assert at_level(covered([11], tree), "clinic_id", tree) == []   # a department's grant: not its clinic
+    assert at_level(frozenset({999, 10}), "clinic_id", tree) == [10, 999]   # an id the dimension lacks is kept
+
+
+def test_a_department_grant_sees_no_clinic_rows(client, users):
+    LocationGrant.objects.create(user=users["nobody"], location_id=11)
+    login(client, users["nobody"])
+    assert client.get("/api/clinic-days/").json()["count"] == 0
+    assert client.get("/api/clinic-scores/").json()["count"] == 0
+    assert client.get("/api/region-months/").json()["count"] == 0
+    assert client.get("/api/staff-summary/?format=json").json()["count"] > 0   # its own rows
 
 
 def test_filter_choices_list_only_granted_locations(client, users):
