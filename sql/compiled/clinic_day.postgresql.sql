@@ -20,8 +20,8 @@ FROM emr_location)),
 regions AS 
 (SELECT regions_walk.node_id AS node_id, regions_walk.seed_id AS top_id 
 FROM regions_walk), 
-clinic_locations AS 
-(SELECT location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
+clinic_locations AS NOT MATERIALIZED 
+(SELECT DISTINCT ON (location_clinics.location_id) location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
 FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id), 
 counted_clinic_visits AS 
 (SELECT CAST(emr_visit.start_at AS DATE) AS day, clinic_locations.clinic_id AS clinic_id, clinic_locations.region_id AS region_id, emr_visit.location_id AS location_id, emr_visit.patient_id AS patient_id, emr_visit.status AS status 
@@ -40,7 +40,7 @@ FROM emr_role)),
 role_groups AS 
 (SELECT role_groups_walk.node_id AS node_id, role_groups_walk.seed_id AS top_id 
 FROM role_groups_walk), 
-staff_groups AS 
+staff_groups AS NOT MATERIALIZED 
 (SELECT emr_staff.id AS staff_id, role_groups.top_id AS role_group_id, group_role.name AS role_group_name, CASE WHEN (CAST(emr_staff.hourly_cost * 100 AS BIGINT) > 0) THEN CAST(emr_staff.hourly_cost * 100 AS BIGINT) ELSE 0 END AS hourly_cost_cents 
 FROM emr_staff LEFT OUTER JOIN role_groups ON role_groups.node_id = emr_staff.role_id LEFT OUTER JOIN emr_role AS group_role ON group_role.id = role_groups.top_id), 
 valid_clinic_shifts AS 
