@@ -38,6 +38,10 @@ def staff_groups(groups: CTE) -> CTE:
         .outerjoin(groups, groups.c.node_id == id_value(staff.c.role_id))
         .outerjoin(group_role, group_role.c.id == groups.c.top_id)
         .cte("staff_groups")
+        # Inlined where it is read (PostgreSQL materializes a CTE read twice): the planner
+        # then knows staff_id is emr_staff's key and hashes the 5,000 staff rather than
+        # the visits or shifts joined to them.
+        .prefix_with("NOT MATERIALIZED", dialect="postgresql")
     )
 
 

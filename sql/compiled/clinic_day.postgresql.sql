@@ -20,8 +20,8 @@ FROM emr_location)),
 regions AS 
 (SELECT regions_walk.node_id AS node_id, regions_walk.seed_id AS top_id 
 FROM regions_walk), 
-clinic_locations AS 
-(SELECT location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
+clinic_locations AS NOT MATERIALIZED 
+(SELECT DISTINCT ON (location_clinics.location_id) location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
 FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id), 
 counted_clinic_visits AS 
 (SELECT CAST(emr_visit.start_at AS DATE) AS day, clinic_locations.clinic_id AS clinic_id, clinic_locations.region_id AS region_id, emr_visit.location_id AS location_id, emr_visit.patient_id AS patient_id, emr_visit.status AS status 
@@ -40,7 +40,7 @@ FROM emr_role)),
 role_groups AS 
 (SELECT role_groups_walk.node_id AS node_id, role_groups_walk.seed_id AS top_id 
 FROM role_groups_walk), 
-staff_groups AS 
+staff_groups AS NOT MATERIALIZED 
 (SELECT emr_staff.id AS staff_id, role_groups.top_id AS role_group_id, group_role.name AS role_group_name, CASE WHEN (CAST(emr_staff.hourly_cost * 100 AS BIGINT) > 0) THEN CAST(emr_staff.hourly_cost * 100 AS BIGINT) ELSE 0 END AS hourly_cost_cents 
 FROM emr_staff LEFT OUTER JOIN role_groups ON role_groups.node_id = emr_staff.role_id LEFT OUTER JOIN emr_role AS group_role ON group_role.id = role_groups.top_id), 
 valid_clinic_shifts AS 
@@ -51,9 +51,9 @@ clinic_shifts AS
 (SELECT valid_clinic_shifts.day AS day, valid_clinic_shifts.clinic_id AS clinic_id, valid_clinic_shifts.region_id AS region_id, coalesce(sum(valid_clinic_shifts.seconds), 0) AS rostered_seconds, coalesce(sum(valid_clinic_shifts.cost_cent_seconds / 3600), 0) AS cost_cent_seconds_whole, coalesce(sum(valid_clinic_shifts.cost_cent_seconds % 3600), 0) AS cost_cent_seconds_rest, count(DISTINCT valid_clinic_shifts.staff_id) AS nr_staff 
 FROM valid_clinic_shifts GROUP BY valid_clinic_shifts.day, valid_clinic_shifts.clinic_id, valid_clinic_shifts.region_id), 
 matched AS 
-(SELECT stacked_inputs.day AS day, stacked_inputs.clinic_id AS clinic_id, stacked_inputs.region_id AS region_id, sum(stacked_inputs.nr_visits) AS nr_visits, sum(stacked_inputs.nr_cancelled) AS nr_cancelled, sum(stacked_inputs.nr_no_show) AS nr_no_show, sum(stacked_inputs.nr_patients) AS nr_patients, sum(stacked_inputs.rostered_seconds) AS rostered_seconds, sum(stacked_inputs.cost_cent_seconds_whole) AS cost_cent_seconds_whole, sum(stacked_inputs.cost_cent_seconds_rest) AS cost_cent_seconds_rest, sum(stacked_inputs.nr_staff) AS nr_staff 
-FROM (SELECT clinic_visits.day AS day, clinic_visits.clinic_id AS clinic_id, clinic_visits.region_id AS region_id, clinic_visits.nr_visits AS nr_visits, clinic_visits.nr_cancelled AS nr_cancelled, clinic_visits.nr_no_show AS nr_no_show, clinic_visits.nr_patients AS nr_patients, 0 AS rostered_seconds, 0 AS cost_cent_seconds_whole, 0 AS cost_cent_seconds_rest, 0 AS nr_staff 
-FROM clinic_visits UNION ALL SELECT clinic_shifts.day AS day, clinic_shifts.clinic_id AS clinic_id, clinic_shifts.region_id AS region_id, 0 AS nr_visits, 0 AS nr_cancelled, 0 AS nr_no_show, 0 AS nr_patients, clinic_shifts.rostered_seconds AS rostered_seconds, clinic_shifts.cost_cent_seconds_whole AS cost_cent_seconds_whole, clinic_shifts.cost_cent_seconds_rest AS cost_cent_seconds_rest, clinic_shifts.nr_staff AS nr_staff 
+(SELECT stacked_inputs.day AS day, stacked_inputs.clinic_id AS clinic_id, stacked_inputs.region_id AS region_id, coalesce(max(stacked_inputs.nr_visits), 0) AS nr_visits, coalesce(max(stacked_inputs.nr_cancelled), 0) AS nr_cancelled, coalesce(max(stacked_inputs.nr_no_show), 0) AS nr_no_show, coalesce(max(stacked_inputs.nr_patients), 0) AS nr_patients, coalesce(max(stacked_inputs.rostered_seconds), 0) AS rostered_seconds, coalesce(max(stacked_inputs.cost_cent_seconds_whole), 0) AS cost_cent_seconds_whole, coalesce(max(stacked_inputs.cost_cent_seconds_rest), 0) AS cost_cent_seconds_rest, coalesce(max(stacked_inputs.nr_staff), 0) AS nr_staff 
+FROM (SELECT clinic_visits.day AS day, clinic_visits.clinic_id AS clinic_id, clinic_visits.region_id AS region_id, clinic_visits.nr_visits AS nr_visits, clinic_visits.nr_cancelled AS nr_cancelled, clinic_visits.nr_no_show AS nr_no_show, clinic_visits.nr_patients AS nr_patients, CAST(NULL AS INTEGER) AS rostered_seconds, CAST(NULL AS INTEGER) AS cost_cent_seconds_whole, CAST(NULL AS INTEGER) AS cost_cent_seconds_rest, CAST(NULL AS INTEGER) AS nr_staff 
+FROM clinic_visits UNION ALL SELECT clinic_shifts.day AS day, clinic_shifts.clinic_id AS clinic_id, clinic_shifts.region_id AS region_id, CAST(NULL AS INTEGER) AS nr_visits, CAST(NULL AS INTEGER) AS nr_cancelled, CAST(NULL AS INTEGER) AS nr_no_show, CAST(NULL AS INTEGER) AS nr_patients, clinic_shifts.rostered_seconds AS rostered_seconds, clinic_shifts.cost_cent_seconds_whole AS cost_cent_seconds_whole, clinic_shifts.cost_cent_seconds_rest AS cost_cent_seconds_rest, clinic_shifts.nr_staff AS nr_staff 
 FROM clinic_shifts) AS stacked_inputs GROUP BY stacked_inputs.day, stacked_inputs.clinic_id, stacked_inputs.region_id), 
 rounded AS 
 (SELECT matched.day AS day, matched.clinic_id AS clinic_id, matched.region_id AS region_id, matched.nr_visits AS nr_visits, matched.nr_cancelled AS nr_cancelled, matched.nr_no_show AS nr_no_show, matched.nr_patients AS nr_patients, matched.rostered_seconds AS rostered_seconds, matched.cost_cent_seconds_whole AS cost_cent_seconds_whole, matched.cost_cent_seconds_rest AS cost_cent_seconds_rest, matched.nr_staff AS nr_staff, CAST(matched.rostered_seconds * 25 AS BIGINT) / CAST(9 AS BIGINT) + CASE WHEN (2 * (CAST(matched.rostered_seconds * 25 AS BIGINT) % CAST(9 AS BIGINT)) >= CAST(9 AS BIGINT)) THEN 1 ELSE 0 END AS rostered_hours_units, matched.cost_cent_seconds_whole + CAST(matched.cost_cent_seconds_rest AS BIGINT) / CAST(3600 AS BIGINT) + CASE WHEN (2 * (CAST(matched.cost_cent_seconds_rest AS BIGINT) % CAST(3600 AS BIGINT)) >= CAST(3600 AS BIGINT)) THEN 1 ELSE 0 END AS staff_cost_units 

@@ -20,8 +20,8 @@ FROM emr_location)),
 regions AS 
 (SELECT regions_walk.node_id AS node_id, regions_walk.seed_id AS top_id 
 FROM regions_walk), 
-clinic_locations AS 
-(SELECT location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
+clinic_locations AS NOT MATERIALIZED 
+(SELECT DISTINCT ON (location_clinics.location_id) location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
 FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id), 
 completed_clinic_visits AS 
 (SELECT CAST(date_trunc('month', CAST(emr_visit.start_at AS DATE)) AS DATE) AS month, clinic_locations.region_id AS region_id, emr_visit.patient_id AS patient_id, emr_visit.status AS status 

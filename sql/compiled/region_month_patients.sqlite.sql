@@ -21,7 +21,7 @@ regions AS
 (SELECT regions_walk.node_id AS node_id, regions_walk.seed_id AS top_id 
 FROM regions_walk), 
 clinic_locations AS 
-(SELECT location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
+(SELECT DISTINCT  location_clinics.location_id AS location_id, location_clinics.clinic_id AS clinic_id, regions.top_id AS region_id 
 FROM location_clinics LEFT OUTER JOIN regions ON regions.node_id = location_clinics.clinic_id), 
 completed_clinic_visits AS 
 (SELECT date(substr(emr_visit.start_at, 1, 10), 'start of month') AS month, clinic_locations.region_id AS region_id, CASE WHEN typeof(emr_visit.patient_id) = 'real' THEN CAST(round(emr_visit.patient_id) AS INTEGER) ELSE emr_visit.patient_id END AS patient_id, emr_visit.status AS status 

@@ -10,7 +10,7 @@ FROM emr_role)),
 role_groups AS 
 (SELECT role_groups_walk.node_id AS node_id, role_groups_walk.seed_id AS top_id 
 FROM role_groups_walk), 
-staff_groups AS 
+staff_groups AS NOT MATERIALIZED 
 (SELECT emr_staff.id AS staff_id, role_groups.top_id AS role_group_id, group_role.name AS role_group_name, CASE WHEN (CAST(emr_staff.hourly_cost * 100 AS BIGINT) > 0) THEN CAST(emr_staff.hourly_cost * 100 AS BIGINT) ELSE 0 END AS hourly_cost_cents 
 FROM emr_staff LEFT OUTER JOIN role_groups ON role_groups.node_id = emr_staff.role_id LEFT OUTER JOIN emr_role AS group_role ON group_role.id = role_groups.top_id), 
 counted_visits AS 
