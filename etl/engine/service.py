@@ -33,7 +33,7 @@ from etl import db
 from etl.db import swap
 from etl.dates import DateRange
 from etl.engine.locks import BuildLocked, build_lock
-from etl.engine.plan import SummaryPlan, plan_summary
+from etl.engine.plan import Snapshot, SummaryPlan, plan_summary
 from etl.engine.progress import Progress, quiet
 from etl.db.schema import raw_schema_problem
 from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
@@ -266,10 +266,10 @@ def plan(
     unclaimed = changes.peek()
     backfill = backfill_range(since, until)
     state = capture.inspect()
-    lookups: dict = {}
+    snapshot = Snapshot()
     return [
         plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed, capture=state,
-                     drifted=_drifted(s, verify and not full), lookups=lookups)
+                     drifted=_drifted(s, verify and not full), snapshot=snapshot)
         for s in summaries
     ]
 
@@ -305,13 +305,13 @@ def build_summaries(
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
                 dimensions.refresh()  # names and the location tree for the reading side
                 state = capture.inspect()
-                lookups: dict = {}  # raw lookups of dimension edits, shared by the summaries
+                snapshot = Snapshot()  # dimension values and lookups, read once for every summary
                 for summary in summaries:
                     drifted = _drifted(summary, verify and not full)
                     if verify and not full:
                         progress(f"{summary.name}: verified, {count(len(drifted), 'day')} drifted")
                     p = plan_summary(summary, force_full=full, backfill=backfill, capture=state, drifted=drifted,
-                                     lookups=lookups)
+                                     snapshot=snapshot)
                     progress(p.describe())
                     if p.up_to_date:
                         continue
