@@ -14,7 +14,7 @@ location is: a summary with a ``cell_key`` rebuilds just those (day, key) pairs
 (:class:`~etl.dates.Cells`: (day, location) for the staff summaries; (day, clinic) before
 and after the edit for ``clinic_day``; (day, region) or (month, region) before and after
 the edit, with their forward reach, for ``clinic_score``, ``region_month_patients`` and
-``region_month``, the days of a region NULL whole), the others whole days, with their
+``region_month``, region NULL being one more key), the others whole days, with their
 reach.
 """
 from __future__ import annotations
@@ -214,24 +214,16 @@ class _Edits:
         return pairs_with(column, ids, tables, self.lookups) if ids else set()
 
     def staff_days(self) -> set[dt.date]:
+        """Whole days a staff edit rebuilds: none for a summary with a ``cell_key`` (its pairs)."""
         if self.summary.cell_key:
-            return self._unkeyed(self._pairs("staff_id", self.staff, self.summary.reads))
+            return set()
         return {day for day, _ in self._pairs("staff_id", self.staff, BOTH_TABLES)}
 
     def location_days(self) -> set[dt.date]:
+        """Whole days a location edit rebuilds: none for a summary with a ``cell_key``."""
         if self.summary.cell_key:
-            return self._unkeyed(self._pairs("location_id", self.moved, self.summary.reads))
-        return {day for day, _ in self._pairs("location_id", self.moved, BOTH_TABLES)}
-
-    def _unkeyed(self, pairs: set[tuple[dt.date, int]]) -> set[dt.date]:
-        """The days of (day, location) pairs whose region is none, before or after the
-        edit, for a summary keyed by region: rows of region NULL are rebuilt by whole days
-        (a pair cannot name NULL)."""
-        if self.summary.cell_key != "region_id":
             return set()
-        return {day for day, location in pairs
-                if any(location in places and places[location][1] is None
-                       for places in (self.built_places, self.places))}
+        return {day for day, _ in self._pairs("location_id", self.moved, BOTH_TABLES)}
 
     def cells(self, whole_days: set[dt.date]) -> tuple[Cells | None, tuple[tuple[str, int], ...]]:
         """The pairs to rebuild on their own (none on ``whole_days``, rebuilt whole), with
@@ -276,13 +268,14 @@ class _Edits:
     def _keyed(self, pairs: set[tuple[dt.date, int]]) -> set[tuple[dt.date, int]]:
         """(day, location) pairs as the summary's keys: the location itself, or for
         ``clinic_id`` and ``region_id`` its clinic or region as last built and as it is now
-        (both have rows to redo); a region that is none is left to whole days."""
+        (both have rows to redo); a region that is none is the key None (region NULL is one
+        region). A location without a clinic has no rows there."""
         if self.summary.cell_key == "location_id":
             return pairs
         field = PLACE_FIELDS[self.summary.cell_key]
         keyed = set()
         for day, location in pairs:
             for places in (self.built_places, self.places):
-                if location in places and places[location][field] is not None:
+                if location in places:
                     keyed.add((day, places[location][field]))
         return keyed
