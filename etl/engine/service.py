@@ -172,7 +172,11 @@ def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
     pending.delete()
     changed = changed_staff(built_staff_groups(p.summary.name), p.current_staff) if p.full else p.staff_changed
     save_staff_groups(p.summary.name, p.current_staff, changed)
-    fingerprints.record(p.summary.name, p.summary.reads, p.window)
+    source = _fingerprint_source(p.summary)
+    if source is None:
+        fingerprints.record(p.summary.name, p.summary.reads, p.window)
+    else:
+        fingerprints.copy(p.summary.name, source, p.window)
     if p.current_locations is not None:
         save_locations(p.summary.name, p.current_locations, None if p.full else p.locations_changed)
     if p.full:
@@ -187,6 +191,18 @@ def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
     state, created = SummaryState.objects.update_or_create(
         name=p.summary.name, defaults=defaults, create_defaults={**defaults, "full_built_at": moment},
     )
+
+
+def _fingerprint_source(summary: Summary) -> str | None:
+    """For a summary that reads only summaries: the summary it reads that was built from
+    the same raw tables (its day fingerprints are the ones to keep); None: scan the raw rows."""
+    if summary.reads_raw:
+        return None
+    for name in summary.depends_on:
+        read = SUMMARIES.get(name)
+        if read is not None and read.reads_raw and set(read.reads) == set(summary.reads):
+            return name
+    return None
 
 
 def _pause_for_tests() -> None:
