@@ -256,17 +256,20 @@ def _check_gates(p: SummaryPlan, swap_plan) -> int:
     pairs on their own; the number of whole days written."""
     summary = p.summary
     days_written = 0
+    # The unique grain constraint checks what the duplicate scan would: a bulk load or swap
+    # adds it, and the live table has it when the database enforces it (gates.grain_enforced).
+    scan_grain = not gates.grain_enforced(summary.model_label, summary.table, summary.grain)
     if p.full or p.days:
-        # A bulk load or swap adds the unique grain constraint, which checks the same thing.
         days_written = gates.check(
             summary.table if swap_plan is None else swap_plan.readable, summary.grain, summary.gates,
             p.window, gates.reference_totals(summary, p.window),
-            check_grain=not statements.bulk_load(p.window), period=summary.period,
+            check_grain=scan_grain and not statements.bulk_load(p.window), period=summary.period,
         )
     if p.cell_count:
         for cells in p.cells.chunks(statements.CELLS_PER_STATEMENT):
             gates.check(summary.table, summary.grain, summary.gates, None,
-                        gates.reference_totals(summary, None, cells), period=summary.period, cells=cells)
+                        gates.reference_totals(summary, None, cells), check_grain=scan_grain,
+                        period=summary.period, cells=cells)
     return days_written
 
 
