@@ -165,7 +165,8 @@ def plan_summary(
     logged = set(PendingDay.objects.filter(summary=summary.name).values_list("day", flat=True))
     if unclaimed is not None:
         logged |= set(unclaimed.days)
-    staff = changed_staff(built_staff_groups(summary.name), current, summary.staff_fields) if summary.staff_fields else set()
+    staff = (changed_staff(built_staff_groups(summary.name), current, summary.staff_fields)
+             if summary.staff_fields else set())  # a summary that reads no staff value compares none
     backfill_days = set(backfill.each_day()) if backfill else set()
     moved: set[int] = set()
     built_places: dict[int, tuple] = {}

@@ -16,7 +16,7 @@ hashed semi-join, with NULL as a value. Pairs without a NULL key keep two column
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, cast, column, func, literal, select, tuple_, values
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, cast, column, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import CTE, Values
