@@ -90,6 +90,12 @@ def merge_days(days: Iterable[dt.date]) -> list[DateRange]:
     return ranges
 
 
+def pair_order(pair: tuple[dt.date, int | None]) -> tuple:
+    """A sort key for (day, key) pairs whose key may be None (region NULL): after the ids."""
+    day, key = pair
+    return (day, key is None, 0 if key is None else key)
+
+
 @dataclass(frozen=True)
 class Cells:
     """Some (day, key) pairs of a summary, rebuilt on their own without the rest of their
@@ -98,10 +104,11 @@ class Cells:
     whose pairs of a monthly summary hold the first day of the month). A dimension edit (a
     staff member's role or cost, a location moved) changes only the rows where that member
     worked or that location is, so only those pairs are rebuilt, not every clinic's rows
-    of those days."""
+    of those days. A key of None is the NULL key: region NULL is one region (CONTRACT 4),
+    so (day, None) is its rows of that day."""
 
     key: str
-    pairs: frozenset[tuple[dt.date, int]] = frozenset()
+    pairs: frozenset[tuple[dt.date, int | None]] = frozenset()
     # For a key that is not a raw location (clinic_id): the raw locations whose rows can
     # fall in the pairs (those under the clinics), so a query can skip every other row early.
     locations: frozenset[int] | None = None
@@ -132,7 +139,7 @@ class Cells:
 
     def chunks(self, size: int) -> list["Cells"]:
         """The pairs in order of day, cut into pieces of at most ``size``."""
-        ordered = sorted(self.pairs)
+        ordered = sorted(self.pairs, key=pair_order)
         return [Cells(self.key, frozenset(ordered[i:i + size]), self.locations) for i in range(0, len(ordered), size)]
 
 

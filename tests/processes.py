@@ -28,8 +28,9 @@ class ProcessDatabase:
             raise AssertionError(f"manage.py {' '.join(args)} failed ({result.returncode}): {result.stderr}")
         return result
 
-    def start(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+    def start(self, *args: str, env: dict | None = None) -> subprocess.Popen:
+        """``manage.py args`` running in the background; ``env`` added to the environment."""
+        return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env={**self.env, **(env or {})},
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def query(self, sql: str) -> list[tuple]:

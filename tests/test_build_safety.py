@@ -68,6 +68,36 @@ def test_duplicate_grain_fails_the_gate(built, monkeypatch):
     assert summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS) == built
 
 
+def test_incremental_duplicates_are_refused_where_the_grain_scan_is_skipped(built, monkeypatch):
+    """An incremental rebuild whose query doubles its rows. Where the database enforces
+    the grain (PostgreSQL: NULLS NOT DISTINCT; grains without a nullable column) the gate
+    skips its duplicate scan and the constraint refuses the insert; elsewhere the scan
+    runs. Either way the build fails and keeps the old rows."""
+    from etl.db import vendor
+    from etl.engine.gates import grain_enforced
+    from etl.engine.plan import definition_hash
+
+    enforced = {name: grain_enforced(s.model_label, s.table, s.grain) for name, s in registry.SUMMARIES.items()}
+    postgres = vendor() == "postgresql"
+    assert enforced == {"staff_summary": postgres, "staff_cost_summary": postgres, "clinic_day": True,
+                        "clinic_score": True, "region_month_patients": postgres, "region_month": postgres}
+
+    def doubled(window):
+        query = staff_summary_rows(window)
+        return query.union_all(query)
+
+    replace_definition(monkeypatch, "staff_summary", doubled)
+    # the stored definition is the doubled one: the next build is incremental
+    SummaryState.objects.filter(name="staff_summary").update(
+        definition_hash=definition_hash(registry.SUMMARIES["staff_summary"]))
+    add("emr_visit", visit(900, handmade.DAY1.isoformat()))
+    with pytest.raises(Exception) as caught:
+        build_summaries(["staff_summary"])
+    assert "staff_summary" in str(caught.value)
+    assert "full rebuild" not in str(caught.value)
+    assert summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS) == built
+
+
 def test_definition_change_rebuilds_that_summary_in_full(built, monkeypatch, capsys):
     def relabelled(window):
         query = staff_summary_rows(window)

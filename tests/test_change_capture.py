@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from etl.engine.capture import expected_triggers
+from etl.engine.fingerprints import day_fingerprints
 from etl.engine.service import build_summaries, plan
 from etl.engine.status import status_lines
 from etl.db.schema import init_emr
@@ -229,6 +230,21 @@ def test_fingerprints_are_recorded_for_the_days_built(built):
     # Handmade visits cover 2024-03-01 .. 03-03 (plus the idle shift day 03-03).
     days = set(DayFingerprint.objects.filter(summary="staff_summary").values_list("day", flat=True))
     assert days == {handmade.DAY1, handmade.DAY2, handmade.DAY3}
+
+
+def test_summaries_of_summaries_keep_the_fingerprints_of_what_they_read(built):
+    """clinic_score and region_month read clinic_day's rows, not the raw rows: they keep
+    the fingerprints clinic_day was built from, which equal the raw rows' own (recomputed
+    here apart from any build) when nothing changed in between."""
+    def stored(name):
+        return dict(DayFingerprint.objects.filter(summary=name).values_list("day", "fingerprint"))
+
+    add("emr_visit", visit(301, "2024-03-02", updated="2024-04-01"))
+    raw_now = day_fingerprints(("emr_visit", "emr_shift"))
+    assert stored("clinic_score")[handmade.DAY2] != raw_now[handmade.DAY2]
+    build_summaries()
+    assert stored("clinic_day") == stored("clinic_score") == stored("region_month") == raw_now
+    assert build_summaries(verify=True).results == ()
 
 
 def test_verify_from_the_command(built):

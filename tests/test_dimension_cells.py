@@ -135,19 +135,24 @@ def test_a_cost_change_reaches_clinics_before_and_after(built):
     # clinic; staff_summary reads no cost
     assert planned_cells("clinic_day") == {(JAN5, 10), (JAN5, 20), (FEB10, 10), (MAR5, 10), (MAR5, 50)}
     assert planned_cells("staff_summary") == set()
-    # the scores by region: Jan 5 and Feb 10 are region 1's (clinics 10, 20), each with its
-    # 28 days after (Jan 5 .. Feb 2, Feb 10 .. Mar 9); clinic 50 has region NULL, so Mar 5
-    # is rebuilt whole, with its reach (Mar 5 .. Apr 2): 29 + 24 pairs left
+    # the scores by region: Jan 5, Feb 10 and Mar 5 are region 1's (clinics 10, 20), each
+    # with its 28 days after (Jan 5 .. Feb 2; Feb 10 .. Mar 9 and Mar 5 .. Apr 2 make Feb 10
+    # .. Apr 2, 2024 a leap year); clinic 50 has region NULL, one region of its own (the key
+    # None): Mar 5 .. Apr 2
     jan5_on = {(JAN5 + dt.timedelta(days=n), 1) for n in range(29)}
-    feb10_on = {(FEB10 + dt.timedelta(days=n), 1) for n in range(24)}
-    assert planned_cells("clinic_score") == jan5_on | feb10_on
-    # region_month: Jan and Feb of region 1 (Mar and Apr are whole); the patients read no cost
-    assert planned_cells("region_month") == {(dt.date(2024, 1, 1), 1), (dt.date(2024, 2, 1), 1)}
+    feb10_on = {(FEB10 + dt.timedelta(days=n), 1) for n in range(20 + 31 + 2)}
+    mar5_on = {(MAR5 + dt.timedelta(days=n), None) for n in range(29)}
+    assert max(feb10_on)[0] == max(mar5_on)[0] == dt.date(2024, 4, 2)
+    assert planned_cells("clinic_score") == jan5_on | feb10_on | mar5_on
+    # region_month: region 1's Jan .. Apr (each reached day's month and the month after);
+    # region NULL's Mar and Apr. The patients read no cost.
+    assert planned_cells("region_month") == {(dt.date(2024, m, 1), 1) for m in (1, 2, 3, 4)} | {
+        (dt.date(2024, 3, 1), None), (dt.date(2024, 4, 1), None)}
     assert planned_cells("region_month_patients") == set()
     report, _ = incremental_equals_full()
-    assert cells(report) == {"staff_cost_summary": 5, "clinic_day": 5, "clinic_score": 53, "region_month": 2}
+    assert cells(report) == {"staff_cost_summary": 5, "clinic_day": 5, "clinic_score": 111, "region_month": 6}
     days = {r.name: r.days for r in report.results}
-    assert (days["clinic_score"], days["region_month"]) == (29, 31 + 30)
+    assert (days["clinic_score"], days["region_month"]) == (0, 0), "no whole days: region NULL is a key"
 
 
 def test_a_moved_department_rebuilds_its_old_and_new_clinic(built):
@@ -252,3 +257,84 @@ def test_mixed_edits_in_one_build(built):
     # those days (none left on its own), staff 3's visit moved away from Jan 6
     assert by_name["staff_summary"].days == 4
     assert by_name["staff_summary"].cells == 0
+
+
+# --- region NULL is one region: its pairs, told apart from a real region 0 ---------------
+
+@pytest.fixture
+def region_zero(emr):
+    """The clinic tree of tests/clinic_handmade.py (region NULL: clinics 50 and 60) plus a
+    region whose id is 0 (any BIGINT can be an id in an export) with clinic 80, department
+    61 under clinic 50, and staff 4 (15.00 an hour) who works at clinic 80 alone, on the
+    days region NULL has rows (Feb 10, Mar 5)."""
+    h.load()
+    add("emr_location", {"id": 0, "parent_id": None, "name": "region 0", "kind": "region"},
+        {"id": 80, "parent_id": 0, "name": "clinic 80", "kind": "clinic"},
+        {"id": 61, "parent_id": 50, "name": "department 61", "kind": "department"})
+    add("emr_staff", {"id": 4, "name": "s4", "role_id": None, "hourly_cost": h.D("15.00")})
+    add("emr_visit", visit(60001, "2024-02-10", staff=1, patient=6001, location=61),
+        visit(60002, "2024-02-10", staff=4, patient=6002, location=80),
+        visit(60003, "2024-03-05", staff=4, patient=6003, location=80))
+    add("emr_shift", {"id": 60004, "staff_id": 4, "location_id": 80, "start_at": ts("2024-03-05 08:00"),
+                      "end_at": ts("2024-03-05 10:00"), "updated_at": ts("2024-05-01 00:00")})
+    build_summaries()
+
+
+def rows_by_region() -> dict:
+    """Database ids of the score, month and patient rows, by region (None: region NULL)."""
+    found: dict = {}
+    for model, period in ((ClinicScore, "day"), (RegionMonth, "month"), (RegionMonthPatients, "month")):
+        for row in model.objects.all():
+            key = (model.__name__, getattr(row, period), getattr(row, "clinic_id", None))
+            found.setdefault(row.region_id, {})[key] = row.pk
+    return found
+
+
+def test_a_move_within_region_null_rebuilds_its_pairs_only(region_zero):
+    """Department 61 moves from clinic 50 to clinic 60, both of region NULL: the scores and
+    months of region NULL are rebuilt as (day, NULL) and (month, NULL) pairs, not whole
+    days; the rows of regions 0, 1 and 40 on the same days keep their ids (region 0's
+    too, though a NULL key is compared as the stand-in 0: only with "key IS NULL")."""
+    before = rows_by_region()
+    assert {0, 1, 40, None} <= set(before)
+    assert ("ClinicScore", FEB10, 80) in before[0] and ("ClinicScore", FEB10, 50) in before[None]
+    _set("emr_location", 61, parent_id=60)
+    assert planned_cells("clinic_day") == {(FEB10, 50), (FEB10, 60)}
+    # Feb 10 and its 28 days after (to Mar 9, 2024 a leap year), of region NULL alone
+    assert planned_cells("clinic_score") == {(FEB10 + dt.timedelta(days=n), None) for n in range(29)}
+    # months: Feb 10's and Mar 9's, and the month after Feb; the patients: Feb alone
+    assert planned_cells("region_month") == {(dt.date(2024, 2, 1), None), (dt.date(2024, 3, 1), None)}
+    assert planned_cells("region_month_patients") == {(dt.date(2024, 2, 1), None)}
+    described = {p.summary.name: p.describe() for p in plan()}
+    assert described["clinic_score"] == (
+        "clinic_score: 29 (day, region) pairs on 29 days to rebuild, 2024-02-10 .. 2024-03-09"
+        " (29 pairs from location edits)")
+    report = incremental_equals_full_in_place()
+    assert {r.name: (r.days, r.cells) for r in report.results} == {
+        "clinic_day": (0, 2), "clinic_score": (0, 29), "region_month_patients": (0, 1), "region_month": (0, 2)}
+    after = rows_by_region()
+    for region in (0, 1, 40):
+        assert after[region] == before[region], f"region {region} is untouched: its rows keep their ids"
+    rebuilt = {key for key, pk in after[None].items() if before[None].get(key) != pk}
+    assert ("ClinicScore", FEB10, 60) in rebuilt and ("RegionMonth", dt.date(2024, 2, 1), None) in rebuilt
+    assert ("ClinicScore", MAR5, 50) in rebuilt, "Mar 5 is within Feb 10's 28 days after"
+    assert ("RegionMonth", dt.date(2024, 4, 1), None) not in rebuilt, "April is out of reach"
+
+
+def test_region_zero_and_region_null_are_different_pairs(region_zero):
+    """A cost change of staff 4 (clinic 80, region 0) rebuilds the pairs of region 0 only:
+    the NULL region's rows of Mar 5 (clinics 50, 60) and Apr 2 (clinic 50), within the
+    reach, keep their ids; 0 is a region like any other."""
+    before = rows_by_region()
+    _set("emr_staff", 4, hourly_cost=h.D("25.00"))
+    # Mar 5 (the shift; the visits carry no cost but are staff 4's rows) and Feb 10
+    assert planned_cells("clinic_day") == {(FEB10, 80), (MAR5, 80)}
+    reached = {(FEB10 + dt.timedelta(days=n), 0) for n in range(29)} | {
+        (MAR5 + dt.timedelta(days=n), 0) for n in range(29)}
+    assert planned_cells("clinic_score") == reached
+    report = incremental_equals_full_in_place()
+    assert sum(r.days for r in report.results) == 0
+    after = rows_by_region()
+    for region in (1, 40, None):
+        assert after[region] == before[region], f"region {region} is untouched: its rows keep their ids"
+    assert after[0][("ClinicScore", MAR5, 80)] != before[0][("ClinicScore", MAR5, 80)], "region 0 is rebuilt"

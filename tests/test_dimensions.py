@@ -86,6 +86,28 @@ def test_every_build_replaces_the_tables_whole(emr):
     assert services == [(7, "GP", "General practice")]
 
 
+def test_a_copy_is_rewritten_only_when_it_differs(emr):
+    """The copies are compared with the raw tables first: a build that finds them equal
+    writes none; a renamed service rewrites dim_service alone."""
+    from django.test.utils import CaptureQueriesContext
+
+    load_tree()
+    dimensions.refresh()
+
+    def written():
+        with CaptureQueriesContext(connection) as queries:
+            dimensions.refresh()
+        statements = [q["sql"].upper() for q in queries.captured_queries]
+        return {table for table in ("DIM_LOCATION", "DIM_SERVICE", "DIM_ROLE_GROUP")
+                if any(table in sql and sql.lstrip().startswith(("DELETE", "INSERT")) for sql in statements)}
+
+    assert written() == set()
+    etl_db.emr_execute(raw("emr_service").update().where(raw("emr_service").c.id == 8).values(name="Dentistry"))
+    assert written() == {"DIM_SERVICE"}
+    assert written() == set()
+    assert dimension_rows()[1] == [(7, "GP", "General practice"), (8, "DEN", "Dentistry")]
+
+
 @pytest.mark.django_db
 def test_raw_tables_in_another_database(tmp_path):
     with override_settings(EMR_DATABASE_URL=f"sqlite:///{tmp_path / 'emr.sqlite3'}"):

@@ -63,7 +63,10 @@ def test_sigkill_mid_build_keeps_old_rows_and_loses_no_change(proc_db):
 
 def test_two_builds_at_once_never_double_count(proc_db):
     database = proc_db
-    first = database.start("build_summaries", "--full")
+    # Each summary's transaction pauses 1 s: the first build holds the lock for at least
+    # 6 s, longer than the next process takes to start (a full build of this data can be
+    # over sooner).
+    first = database.start("build_summaries", "--full", env={"ETL_BUILD_PAUSE_SECONDS": "1"})
     wait_for_line(first, "full rebuild")  # it holds the lock now
     refused = database.manage("build_summaries", "--wait", "0", check=False)
     assert refused.returncode == 75

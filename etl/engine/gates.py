@@ -130,6 +130,27 @@ def duplicate_grain_rows(table: Table, grain: Sequence[str], window, period: str
     return int(db.fetch_scalar(select(func.count()).select_from(groups.subquery())) or 0)
 
 
+def grain_enforced(model_label: str, table: Table, grain: Sequence[str]) -> bool:
+    """Whether Django's database itself refuses a second row of a grain key in the
+    summary table, so that the duplicate scan cannot fail: the model declares a unique
+    constraint on exactly the grain, and no grain column can be NULL or NULLs compare
+    equal in it (``NULLS NOT DISTINCT``, PostgreSQL 15 and later; on SQLite an expression
+    index does that, not relied on here)."""
+    from django.apps import apps
+    from django.db import connection
+    from django.db.models import UniqueConstraint
+
+    nullable = any(table.c[name].nullable for name in grain)
+    nulls_equal = connection.features.supports_nulls_distinct_unique_constraints
+    for constraint in apps.get_model(model_label)._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint) or constraint.condition is not None:
+            continue
+        if set(constraint.fields) == set(grain) and (
+                not nullable or (nulls_equal and constraint.nulls_distinct is False)):
+            return True
+    return False
+
+
 def check(table: Table, grain: Sequence[str], reconciliations: Sequence[Reconciliation], window,
           raw: Mapping[str, Decimal], check_grain: bool = True, period: str = "day",
           cells: Cells | None = None) -> int:

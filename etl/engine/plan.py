@@ -14,7 +14,7 @@ location is: a summary with a ``cell_key`` rebuilds just those (day, key) pairs
 (:class:`~etl.dates.Cells`: (day, location) for the staff summaries; (day, clinic) before
 and after the edit for ``clinic_day``; (day, region) or (month, region) before and after
 the edit, with their forward reach, for ``clinic_score``, ``region_month_patients`` and
-``region_month``, the days of a region NULL whole), the others whole days, with their
+``region_month``, region NULL being one more key), the others whole days, with their
 reach.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from etl import db
 from etl.engine.capture import CaptureState, inspect as inspect_capture
@@ -39,10 +40,38 @@ KEY_NOUNS = {"location_id": "location", "clinic_id": "clinic", "region_id": "reg
 PLACE_FIELDS = {"clinic_id": 0, "region_id": 1}  # where a key is in a location's (clinic, region)
 
 
+_DEFINITIONS: dict[tuple[int, str], tuple[Summary, str]] = {}  # (id, dialect) -> (the summary, its hash)
+
+
 def definition_hash(summary: Summary) -> str:
-    """sha256 of the summary's compiled query for the EMR dialect and its columns."""
-    sql = db.literal_sql(summary.rows(None), db.emr_vendor())
-    return hashlib.sha256(f"{summary.columns}\n{sql}".encode()).hexdigest()
+    """sha256 of the summary's compiled query for the EMR dialect and its columns.
+    Compiling takes tens of milliseconds a summary; a summary (frozen: its declaration,
+    query builder and table) compiles to the same text for a dialect every time, so a
+    process that builds again (a worker, the scheduler) compiles it once."""
+    key = (id(summary), db.emr_vendor())
+    known = _DEFINITIONS.get(key)
+    if known is None or known[0] is not summary:  # held, so its id is never another's
+        sql = db.literal_sql(summary.rows(None), key[1])
+        known = _DEFINITIONS[key] = (summary, hashlib.sha256(f"{summary.columns}\n{sql}".encode()).hexdigest())
+    return known[1]
+
+
+class Snapshot:
+    """The dimension values one build plans with, read once and shared by its summaries
+    (each read is a walk of the role or location tree): every staff member's role group,
+    group name and cost, every located location's (clinic, region), and the raw lookups
+    of dimension edits (:data:`~etl.engine.staffdiff.Lookups`)."""
+
+    def __init__(self) -> None:
+        self.lookups: Lookups = {}
+
+    @cached_property
+    def staff(self) -> dict[int, StaffValues]:
+        return current_staff_groups()
+
+    @cached_property
+    def locations(self) -> dict[int, tuple]:
+        return locationdiff.current_locations()
 
 
 @dataclass(frozen=True)
@@ -112,30 +141,32 @@ def _full_reason(summary: Summary, definition: str, force_full: bool, capture: C
 def plan_summary(
     summary: Summary, *, force_full: bool = False, backfill: DateRange | None = None,
     unclaimed: LoggedChanges | None = None, capture: CaptureState | None = None,
-    drifted: set[dt.date] | frozenset[dt.date] = frozenset(), lookups: Lookups | None = None,
+    drifted: set[dt.date] | frozenset[dt.date] = frozenset(), snapshot: Snapshot | None = None,
 ) -> SummaryPlan:
     """What ``summary`` needs now. ``unclaimed``: log changes not yet claimed (dry runs);
     ``capture``: the state of change capture (inspected when not given); ``drifted``: days
-    whose raw rows no longer match their fingerprints (``--verify``); ``lookups``: the raw
-    lookups of dimension edits already made by this build (shared by its summaries)."""
+    whose raw rows no longer match their fingerprints (``--verify``); ``snapshot``: the
+    dimension values and lookups this build already read (shared by its summaries)."""
     from etl.models import PendingDay
 
     capture = capture if capture is not None else inspect_capture()
+    snapshot = snapshot if snapshot is not None else Snapshot()
     identity = capture.identity_of(summary.reads)
     definition = definition_hash(summary)
-    current = current_staff_groups()
+    current = snapshot.staff
     reason = _full_reason(summary, definition, force_full, capture)
     if reason is None and unclaimed is not None:
         reason = unclaimed.full_reason
-    locations = locationdiff.current_locations() if summary.uses_locations else None
+    locations = snapshot.locations if summary.uses_locations else None
     if reason is not None:
         return SummaryPlan(summary, definition, reason, current_staff=current, raw_identity=identity,
                            current_locations=locations)
-    lookups = {} if lookups is None else lookups
+    lookups = snapshot.lookups
     logged = set(PendingDay.objects.filter(summary=summary.name).values_list("day", flat=True))
     if unclaimed is not None:
         logged |= set(unclaimed.days)
-    staff = changed_staff(built_staff_groups(summary.name), current, summary.staff_fields)
+    staff = (changed_staff(built_staff_groups(summary.name), current, summary.staff_fields)
+             if summary.staff_fields else set())  # a summary that reads no staff value compares none
     backfill_days = set(backfill.each_day()) if backfill else set()
     moved: set[int] = set()
     built_places: dict[int, tuple] = {}
@@ -184,24 +215,16 @@ class _Edits:
         return pairs_with(column, ids, tables, self.lookups) if ids else set()
 
     def staff_days(self) -> set[dt.date]:
+        """Whole days a staff edit rebuilds: none for a summary with a ``cell_key`` (its pairs)."""
         if self.summary.cell_key:
-            return self._unkeyed(self._pairs("staff_id", self.staff, self.summary.reads))
+            return set()
         return {day for day, _ in self._pairs("staff_id", self.staff, BOTH_TABLES)}
 
     def location_days(self) -> set[dt.date]:
+        """Whole days a location edit rebuilds: none for a summary with a ``cell_key``."""
         if self.summary.cell_key:
-            return self._unkeyed(self._pairs("location_id", self.moved, self.summary.reads))
-        return {day for day, _ in self._pairs("location_id", self.moved, BOTH_TABLES)}
-
-    def _unkeyed(self, pairs: set[tuple[dt.date, int]]) -> set[dt.date]:
-        """The days of (day, location) pairs whose region is none, before or after the
-        edit, for a summary keyed by region: rows of region NULL are rebuilt by whole days
-        (a pair cannot name NULL)."""
-        if self.summary.cell_key != "region_id":
             return set()
-        return {day for day, location in pairs
-                if any(location in places and places[location][1] is None
-                       for places in (self.built_places, self.places))}
+        return {day for day, _ in self._pairs("location_id", self.moved, BOTH_TABLES)}
 
     def cells(self, whole_days: set[dt.date]) -> tuple[Cells | None, tuple[tuple[str, int], ...]]:
         """The pairs to rebuild on their own (none on ``whole_days``, rebuilt whole), with
@@ -246,13 +269,14 @@ class _Edits:
     def _keyed(self, pairs: set[tuple[dt.date, int]]) -> set[tuple[dt.date, int]]:
         """(day, location) pairs as the summary's keys: the location itself, or for
         ``clinic_id`` and ``region_id`` its clinic or region as last built and as it is now
-        (both have rows to redo); a region that is none is left to whole days."""
+        (both have rows to redo); a region that is none is the key None (region NULL is one
+        region). A location without a clinic has no rows there."""
         if self.summary.cell_key == "location_id":
             return pairs
         field = PLACE_FIELDS[self.summary.cell_key]
         keyed = set()
         for day, location in pairs:
             for places in (self.built_places, self.places):
-                if location in places and places[location][field] is not None:
+                if location in places:
                     keyed.add((day, places[location][field]))
         return keyed

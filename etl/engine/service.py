@@ -33,7 +33,7 @@ from etl import db
 from etl.db import swap
 from etl.dates import DateRange
 from etl.engine.locks import BuildLocked, build_lock
-from etl.engine.plan import SummaryPlan, plan_summary
+from etl.engine.plan import Snapshot, SummaryPlan, plan_summary
 from etl.engine.progress import Progress, quiet
 from etl.db.schema import raw_schema_problem
 from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
@@ -172,7 +172,11 @@ def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
     pending.delete()
     changed = changed_staff(built_staff_groups(p.summary.name), p.current_staff) if p.full else p.staff_changed
     save_staff_groups(p.summary.name, p.current_staff, changed)
-    fingerprints.record(p.summary.name, p.summary.reads, p.window)
+    source = _fingerprint_source(p.summary)
+    if source is None:
+        fingerprints.record(p.summary.name, p.summary.reads, p.window)
+    else:
+        fingerprints.copy(p.summary.name, source, p.window)
     if p.current_locations is not None:
         save_locations(p.summary.name, p.current_locations, None if p.full else p.locations_changed)
     if p.full:
@@ -187,6 +191,18 @@ def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
     state, created = SummaryState.objects.update_or_create(
         name=p.summary.name, defaults=defaults, create_defaults={**defaults, "full_built_at": moment},
     )
+
+
+def _fingerprint_source(summary: Summary) -> str | None:
+    """For a summary that reads only summaries: the summary it reads that was built from
+    the same raw tables (its day fingerprints are the ones to keep); None: scan the raw rows."""
+    if summary.reads_raw:
+        return None
+    for name in summary.depends_on:
+        read = SUMMARIES.get(name)
+        if read is not None and read.reads_raw and set(read.reads) == set(summary.reads):
+            return name
+    return None
 
 
 def _pause_for_tests() -> None:
@@ -240,17 +256,20 @@ def _check_gates(p: SummaryPlan, swap_plan) -> int:
     pairs on their own; the number of whole days written."""
     summary = p.summary
     days_written = 0
+    # The unique grain constraint checks what the duplicate scan would: a bulk load or swap
+    # adds it, and the live table has it when the database enforces it (gates.grain_enforced).
+    scan_grain = not gates.grain_enforced(summary.model_label, summary.table, summary.grain)
     if p.full or p.days:
-        # A bulk load or swap adds the unique grain constraint, which checks the same thing.
         days_written = gates.check(
             summary.table if swap_plan is None else swap_plan.readable, summary.grain, summary.gates,
             p.window, gates.reference_totals(summary, p.window),
-            check_grain=not statements.bulk_load(p.window), period=summary.period,
+            check_grain=scan_grain and not statements.bulk_load(p.window), period=summary.period,
         )
     if p.cell_count:
         for cells in p.cells.chunks(statements.CELLS_PER_STATEMENT):
             gates.check(summary.table, summary.grain, summary.gates, None,
-                        gates.reference_totals(summary, None, cells), period=summary.period, cells=cells)
+                        gates.reference_totals(summary, None, cells), check_grain=scan_grain,
+                        period=summary.period, cells=cells)
     return days_written
 
 
@@ -266,10 +285,10 @@ def plan(
     unclaimed = changes.peek()
     backfill = backfill_range(since, until)
     state = capture.inspect()
-    lookups: dict = {}
+    snapshot = Snapshot()
     return [
         plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed, capture=state,
-                     drifted=_drifted(s, verify and not full), lookups=lookups)
+                     drifted=_drifted(s, verify and not full), snapshot=snapshot)
         for s in summaries
     ]
 
@@ -305,13 +324,13 @@ def build_summaries(
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
                 dimensions.refresh()  # names and the location tree for the reading side
                 state = capture.inspect()
-                lookups: dict = {}  # raw lookups of dimension edits, shared by the summaries
+                snapshot = Snapshot()  # dimension values and lookups, read once for every summary
                 for summary in summaries:
                     drifted = _drifted(summary, verify and not full)
                     if verify and not full:
                         progress(f"{summary.name}: verified, {count(len(drifted), 'day')} drifted")
                     p = plan_summary(summary, force_full=full, backfill=backfill, capture=state, drifted=drifted,
-                                     lookups=lookups)
+                                     snapshot=snapshot)
                     progress(p.describe())
                     if p.up_to_date:
                         continue

@@ -13,6 +13,7 @@ Location edits are the same kind of change for the summaries that read the locat
 from __future__ import annotations
 
 import datetime as dt
+from operator import itemgetter
 from typing import Iterable
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from etl import db
 from etl.dates import FIRST_DAY, LAST_DAY
 from etl.queries.groups import role_groups, staff_groups
 from etl.queries.portable import day_of
-from etl.db.tables import raw
+from etl.db.tables import raw, table_for_model
 from etl.db.values import as_day
 from etl.queries.validity import id_value
 
@@ -43,18 +44,19 @@ def current_staff_groups() -> dict[int, StaffValues]:
 
 
 def built_staff_groups(summary: str) -> dict[int, StaffValues]:
+    """Every member's values as ``summary`` last built them (thousands of rows: read as
+    tuples, not model rows)."""
     from etl.models import BuiltStaffGroup
 
-    return {
-        staff_id: (group, name, cents)
-        for staff_id, group, name, cents in BuiltStaffGroup.objects.filter(summary=summary).values_list(
-            "staff_id", "role_group_id", "role_group_name", "hourly_cost_cents"
-        )
-    }
+    t = table_for_model(BuiltStaffGroup)
+    rows = db.fetch_all(select(t.c.staff_id, t.c.role_group_id, t.c.role_group_name, t.c.hourly_cost_cents)
+                        .where(t.c.summary == summary))
+    return {staff_id: (group, name, cents) for staff_id, group, name, cents in rows}
 
 
 # What each field of ``Summary.staff_fields`` compares, as positions in StaffValues.
 STAFF_FIELDS = {"role_group": (0, 1), "cost": (2,)}
+EVERY_POSITION = sorted(i for positions in STAFF_FIELDS.values() for i in positions)
 
 
 def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues],
@@ -62,14 +64,16 @@ def changed_staff(built: dict[int, StaffValues], current: dict[int, StaffValues]
     """Members whose ``fields`` differ between ``built`` and ``current``, and members that
     appeared or disappeared (their rows move to or from group NULL and cost 0) when the
     summary reads any field."""
-    positions = [i for name in fields for i in STAFF_FIELDS[name]]
+    positions = sorted({i for name in fields for i in STAFF_FIELDS[name]})
     if not positions:
         return set()
-
-    def seen(values: StaffValues | None):
-        return None if values is None else tuple(values[i] for i in positions)
-
-    return {sid for sid in built.keys() | current.keys() if seen(built.get(sid)) != seen(current.get(sid))}
+    appeared_or_gone = built.keys() ^ current.keys()
+    if positions == EVERY_POSITION:
+        # every field read: the values compare whole (thousands of members, every build)
+        return {sid for sid, values in current.items() if built.get(sid, values) != values} | appeared_or_gone
+    pick = itemgetter(*positions)
+    return {sid for sid, values in current.items()
+            if sid in built and pick(built[sid]) != pick(values)} | appeared_or_gone
 
 
 Lookups = dict  # (table, column, ids) -> {(day, location_id)}: one build's lookups, shared by its summaries

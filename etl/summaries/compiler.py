@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.sql.selectable import CTE
 
 from etl.dates import FIRST_DAY, LAST_DAY, Cells, DateRange, month_ranges
@@ -38,7 +38,7 @@ from etl.summaries.windowing import centred_cte, scores, spread_cte, windowed_ct
 Window = Sequence[DateRange] | None
 MAX_LOCATIONS = 5000  # bound values of a statement's location list; past it, no early filter
 Picked = tuple[str, CTE, frozenset[int] | None] | None  # a grain column, the (day, key) pairs, their raw locations
-Keys = tuple[str, frozenset[int]] | None  # a grain column and the values whose rows are read
+Keys = tuple[str, frozenset[int | None]] | None  # a grain column and the values whose rows are read (None: NULL)
 
 
 def output_columns(decl: Declaration) -> list[str]:
@@ -111,7 +111,11 @@ def _keys_filter(decl: Declaration, cols, keys: Keys) -> list[ColumnElement[bool
         return []
     key, values = keys
     reads = {d.name: d.reads for d in decl.grain}
-    return [cols[reads[key]].in_(sorted(values))]
+    column, ids = cols[reads[key]], sorted(v for v in values if v is not None)
+    if None not in values:
+        return [column.in_(ids)]
+    # The NULL key (region NULL, one region): IN never matches NULL.
+    return [or_(column.in_(ids), column.is_(None)) if ids else column.is_(None)]
 
 
 def grouped_cte(decl: Declaration, inp: Input, window: Window, cells: Picked = None, keys: Keys = None) -> CTE:
