@@ -28,6 +28,7 @@ from etl.queries.validity import id_value
 
 StaffValues = tuple  # (role_group_id, role_group_name, hourly_cost_cents)
 CHUNK = 500
+SAVE_BATCH = 2000
 
 
 def current_staff_groups() -> dict[int, StaffValues]:
@@ -126,13 +127,13 @@ def save_staff_groups(summary: str, current: dict[int, StaffValues], staff_ids: 
     else:
         keep = list(current)
         rows.delete()
-    BuiltStaffGroup.objects.bulk_create(
-        [
+    # Model objects a batch at a time: bulk_create turns what it is given into a list, and
+    # a list of every member's objects grows with the staff table.
+    for start in range(0, len(keep), SAVE_BATCH):
+        BuiltStaffGroup.objects.bulk_create([
             BuiltStaffGroup(
                 summary=summary, staff_id=sid, role_group_id=current[sid][0],
                 role_group_name=current[sid][1], hourly_cost_cents=current[sid][2],
             )
-            for sid in keep
-        ],
-        batch_size=2000,
-    )
+            for sid in keep[start:start + SAVE_BATCH]
+        ])
