@@ -89,6 +89,28 @@ def test_pagination(client, users):
     assert len(results(client, "/api/staff-cost-summary/?page_size=5000")) == 30
 
 
+@pytest.mark.parametrize("ordering", ["", "&ordering=-rostered_hours", "&ordering=role_group_id,-day"])
+def test_pages_past_the_middle_hold_the_rows_of_the_whole_listing(client, users, ordering):
+    """Pages past the middle are read from the end (etl.web.api.SummaryPaginator): every
+    page equals its slice of the whole ordered listing, NULL groups and ties included."""
+    login(client, users["root"])
+    StaffCostSummary.objects.bulk_create([
+        StaffCostSummary(day=f"2023-01-{d // 2 + 1:02d}", location_id=10 + d % 2,
+                         role_group_id=None if d % 3 == 0 else 5, rostered_hours=d % 4, staff_cost=1, nr_staff=1,
+                         nr_visits=20, nr_patients=20, patients_per_hour=20, cost_per_patient=0.05)
+        for d in range(28)
+    ])   # 28 + the 2 of web_data = 30 rows; rostered_hours ties, role group NULL on a third of them
+    whole = results(client, f"/api/staff-cost-summary/?page_size=1000{ordering}")
+    assert len(whole) == 30
+    pages = [client.get(f"/api/staff-cost-summary/?page_size=7&page={n}{ordering}").json() for n in range(1, 6)]
+    assert [row for page in pages for row in page["results"]] == whole
+    assert pages[-1]["next"] is None and len(pages[-1]["results"]) == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/api/staff-cost-summary/?page_size=7&page=last{ordering}").json() == pages[-1]
+    read = [q["sql"] for q in queries if "LIMIT" in q["sql"].upper() and "FROM \"staff_cost_summary\"" in q["sql"]]
+    assert len(read) == 1 and "OFFSET" not in read[0].upper()  # read from the end: the 2 last rows, no offset
+
+
 def test_csv_streams_every_filtered_row(client, users):
     login(client, users["root"])
     response = client.get("/api/clinic-days/?format=csv&region=1&page_size=1")
