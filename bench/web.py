@@ -47,8 +47,8 @@ def urls(days: int, clinic: int, region: int, service: int = 1, group: int = 1) 
         "/api/clinic-days/", f"/api/clinic-days/?region={region}&{month}", "/api/clinic-scores/",
         "/api/clinic-scores/?outlier=true&ordering=-day", "/api/region-months/",
         f"/api/clinic-days/?clinic={clinic}&{month}&format=csv",
-        # The two known to miss the target for a superuser (docs/web.md, "Speed"): the last
-        # page, an OFFSET past every row before it, and an order by a measure (no index).
+        # The last page (read from the end) and an order by a measure, which has no index
+        # and misses the target for a superuser (docs/web.md, "Speed").
         "/api/staff-summary/?page=last", "/api/staff-summary/?ordering=-visit_minutes",
     ]
 
