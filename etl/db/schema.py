@@ -127,6 +127,15 @@ def _present_columns(name: str) -> set[str]:
     if engine is None:
         from django.db import connection
 
+        if connection.vendor == "sqlite":
+            # Not Django's introspection: its first use on a connection probes for JSON
+            # support inside a transaction, which begins IMMEDIATE here and so waits for a
+            # running build's write lock; this read must not (a second build is refused at
+            # once, see etl.engine.locks).
+            from sqlalchemy import func, literal_column, select
+
+            columns = select(literal_column("name")).select_from(func.pragma_table_info(name))
+            return {row[0] for row in db.fetch_all(columns)}
         with connection.cursor() as cursor:
             return {column.name for column in connection.introspection.get_table_description(cursor, name)}
     from sqlalchemy import inspect
