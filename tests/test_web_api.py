@@ -91,7 +91,7 @@ def test_pagination(client, users):
 
 @pytest.mark.parametrize("ordering", ["", "&ordering=-rostered_hours", "&ordering=role_group_id,-day"])
 def test_pages_past_the_middle_hold_the_rows_of_the_whole_listing(client, users, ordering):
-    """Pages past the middle are read from the end (etl.web.api.SummaryPaginator): every
+    """Pages past the middle are read from the end (etl.web.paging.SummaryPaginator): every
     page equals its slice of the whole ordered listing, NULL groups and ties included."""
     login(client, users["root"])
     StaffCostSummary.objects.bulk_create([
