@@ -136,6 +136,24 @@ def test_pages_past_the_middle_hold_the_rows_of_the_whole_listing(client, users,
     assert len(read) == 1 and "OFFSET" not in read[0].upper()  # read from the end: the 2 last rows, no offset
 
 
+@pytest.mark.parametrize("user,query", [("root", "&role_group=5&ordering=-day"), ("root", "&location=11"),
+                                        ("alpha", ""), ("alpha", "&ordering=-day,location_id")])
+def test_deep_pages_of_a_filtered_listing_start_at_their_day(client, users, monkeypatch, user, query):
+    """A filtered or scoped listing's deep pages start at their day too, from the day
+    counts of its own rows (counted by the request): the same rows as its slices."""
+    login(client, users[user])
+    monkeypatch.setattr(paging, "SEEK_FROM", 1)
+    add_cost_rows(range(28))
+    whole = results(client, f"/api/staff-cost-summary/?page_size=1000{query}")
+    assert 10 <= len(whole) < 30
+    with CaptureQueriesContext(connection) as queries:
+        read = [row for n in range(1, -(-len(whole) // 4) + 1)
+                for row in results(client, f"/api/staff-cost-summary/?page_size=4&page={n}{query}")]
+    assert read == whole
+    assert any(re.search(r'"staff_cost_summary"\."day" [<>]=', q["sql"]) for q in queries)
+    assert not SummaryState.objects.exists()  # nothing recorded: the counts are the request's own
+
+
 def test_day_counts_follow_the_recorded_build(client, users, monkeypatch):
     """The day counts a deep page starts from are those of the table's last recorded
     build: a new build (another recorded time and count) counts again, and a table that
