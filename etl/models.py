@@ -7,41 +7,9 @@ to NULL (``nulls_distinct=False`` on PostgreSQL; on SQLite, which lacks that cla
 equivalent unique expression index created by migration 0002).
 """
 from django.db import models
-from django.db.models import ExpressionWrapper, F, Value
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATIO = {"max_digits": 16, "decimal_places": 4}
-
-
-# The measures a listing of the two big summaries may be ordered by (etl.web.filters).
-STAFF_SUMMARY_MEASURES = ("nr_visits", "nr_patients", "nr_cancelled", "nr_no_show", "visit_minutes")
-STAFF_COST_SUMMARY_MEASURES = ("rostered_hours", "staff_cost", "nr_staff", "nr_visits", "nr_patients",
-                               "patients_per_hour", "cost_per_patient")
-
-
-def measure_order(name: str, field: models.Field) -> ExpressionWrapper:
-    """``name + 0``: the order of the column itself, and the expression its index is on
-    (:func:`measure_indexes`)."""
-    return ExpressionWrapper(F(name) + Value(0, output_field=field), output_field=field)
-
-
-def measure_indexes(prefix: str, measures, decimals: dict[str, dict]) -> list[models.Index]:
-    """An index per orderable measure, in the order of ``?ordering=-measure`` (largest
-    first, ties by id as every listing breaks them): the first page of a whole table in
-    that order, or read backwards its mirror (``?ordering=measure`` past the middle), is
-    the first entries of the index instead of a sort of every row. An ascending order
-    reads it backwards too, and sorts each run of equal values by id (docs/web.md,
-    "Speed").
-
-    The index is on ``measure + 0`` (:func:`measure_order`), and only a whole table's
-    listing orders by that expression (etl.web.filters.SummaryFilterSet.sorted_term): a
-    filtered one orders by the column, which no index serves, and sorts its own rows.
-    Walking the index for a filtered listing's rows reads the whole table's rows in that
-    order until the page is full, and the largest values may all lie elsewhere (a
-    region's 100 largest came after 700k others: 252 ms)."""
-    def field(m):
-        return models.DecimalField(**decimals[m]) if m in decimals else models.IntegerField()
-    return [models.Index(measure_order(m, field(m)).desc(), F("id"), name=f"{prefix}_m_{m}") for m in measures]
 
 
 class StaffSummary(models.Model):
@@ -84,7 +52,6 @@ class StaffSummary(models.Model):
             # of these instead of reading the whole table.
             models.Index(fields=["service_id", "day"], name="staff_summary_service_day"),
             models.Index(fields=["role_group_id", "day"], name="staff_summary_group_day"),
-            *measure_indexes("staff_summary", STAFF_SUMMARY_MEASURES, {"visit_minutes": MONEY}),
         ]
         verbose_name_plural = "staff summaries"
 
@@ -121,8 +88,6 @@ class StaffCostSummary(models.Model):
             # (9 ms) instead of fetching 58k table rows to check it (41 ms).
             models.Index(fields=["location_id", "day"], include=["role_group_id"], name="staff_cost_summary_loc_day"),
             models.Index(fields=["role_group_id", "day"], name="staff_cost_summary_group_day"),  # a lone role group filter
-            *measure_indexes("staff_cost", STAFF_COST_SUMMARY_MEASURES, {
-                "rostered_hours": RATIO, "staff_cost": MONEY, "patients_per_hour": RATIO, "cost_per_patient": RATIO}),
         ]
         verbose_name_plural = "staff cost summaries"
 

@@ -53,23 +53,6 @@ def test_ordering(client, users):
     assert client.get("/api/staff-summary/?ordering=no_such_column").status_code == 400
 
 
-@pytest.mark.parametrize("ordering", ["-rostered_hours", "rostered_hours,-day", "-cost_per_patient,location_id"])
-def test_a_filtered_listing_is_ordered_as_the_whole_one(client, users, ordering):
-    """A whole table's listing ordered by a measure (etl.web.filters.SummaryFilterSet.sorted_term:
-    by ``measure + 0``, the expression of the measure's index) and a filtered one (by the
-    column) hold their rows in the same order, NULLs and ties included."""
-    login(client, users["root"])
-    add_cost_rows(range(28))
-    StaffCostSummary.objects.filter(day__in=["2023-01-02", "2023-01-05"]).update(cost_per_patient=None)
-    with CaptureQueriesContext(connection) as queries:
-        whole = results(client, f"/api/staff-cost-summary/?page_size=1000&ordering={ordering}")
-        some = results(client, f"/api/staff-cost-summary/?page_size=1000&ordering={ordering}&location=10")
-    assert len(whole) == 30 and 10 <= len(some) < 30
-    assert some == [row for row in whole if row["location_id"] == 10]
-    ordered = [q["sql"] for q in queries if "ORDER BY" in q["sql"] and "FROM \"staff_cost_summary\"" in q["sql"]]
-    assert len(ordered) == 2 and " + " in ordered[0] and " + " not in ordered[1]
-
-
 def test_an_unfiltered_listing_reports_the_row_count_its_build_recorded(client, users):
     """A superuser's unfiltered listing holds the whole table: its count is the one the
     build recorded (docs/web.md, "Speed"), not a count of the table; anything filtered or

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import django_filters as df
 
-from etl.models import (
-    STAFF_COST_SUMMARY_MEASURES, STAFF_SUMMARY_MEASURES, ClinicDay, ClinicScore, Location, RegionMonth,
-    StaffCostSummary, StaffSummary, measure_order,
-)
+from etl.models import ClinicDay, ClinicScore, Location, RegionMonth, StaffCostSummary, StaffSummary
 from etl.web.suppression import SUPPRESSIBLE, may_see_small
 
 
@@ -23,9 +20,6 @@ class SummaryFilterSet(df.FilterSet):
 
     ORDERING: tuple[str, ...] = ()
     DEFAULT_ORDER: tuple[str, ...] = ()
-    # Measures with an index of their own order (etl.models.measure_indexes), which a
-    # whole table's listing uses: see sorted_term.
-    WHOLE_TABLE_ORDER: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,25 +31,11 @@ class SummaryFilterSet(df.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        ordering = self.form.cleaned_data.get("ordering")
-        if not ordering:
-            return queryset.order_by(*self.DEFAULT_ORDER)
-        order = list(queryset.query.order_by)
-        if "id" not in ordering:
-            order.append("id")  # stable pages
-        if not queryset.query.where:
-            order = [self.sorted_term(term) for term in order]
-        return queryset.order_by(*order)
-
-    def sorted_term(self, term: str):
-        """A whole table's listing (no scope, no filter: a superuser's) ordered by a
-        measure: the same order, by ``measure + 0``, the expression of the measure's index
-        (etl.models.measure_indexes), which a filtered listing does not use."""
-        name = term.lstrip("-")
-        if name not in self.WHOLE_TABLE_ORDER:
-            return term
-        value = measure_order(name, self.queryset.model._meta.get_field(name))
-        return value.desc() if term.startswith("-") else value.asc()
+        if not self.form.cleaned_data.get("ordering"):
+            queryset = queryset.order_by(*self.DEFAULT_ORDER)
+        elif "id" not in self.form.cleaned_data["ordering"]:
+            queryset = queryset.order_by(*queryset.query.order_by, "id")  # stable pages
+        return queryset
 
     @property
     def ordering_fields(self) -> list[str]:
@@ -85,8 +65,8 @@ class LocationRowsFilterSet(SummaryFilterSet):
 
 class StaffSummaryFilterSet(LocationRowsFilterSet):
     service = df.NumberFilter(field_name="service_id")
-    ORDERING = ("day", "location_id", "service_id", "role_group_id", *STAFF_SUMMARY_MEASURES)
-    WHOLE_TABLE_ORDER = STAFF_SUMMARY_MEASURES
+    ORDERING = ("day", "location_id", "service_id", "role_group_id", "nr_visits", "nr_patients", "nr_cancelled",
+                "nr_no_show", "visit_minutes")
     DEFAULT_ORDER = ("day", "location_id", "service_id", "role_group_id", "id")
 
     class Meta:
@@ -95,8 +75,8 @@ class StaffSummaryFilterSet(LocationRowsFilterSet):
 
 
 class StaffCostSummaryFilterSet(LocationRowsFilterSet):
-    ORDERING = ("day", "location_id", "role_group_id", *STAFF_COST_SUMMARY_MEASURES)
-    WHOLE_TABLE_ORDER = STAFF_COST_SUMMARY_MEASURES
+    ORDERING = ("day", "location_id", "role_group_id", "rostered_hours", "staff_cost", "nr_staff", "nr_visits",
+                "nr_patients", "patients_per_hour", "cost_per_patient")
     DEFAULT_ORDER = ("day", "location_id", "role_group_id", "id")
 
     class Meta:
