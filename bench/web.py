@@ -34,7 +34,8 @@ START = dt.date(2024, 1, 1)
 
 def urls(days: int, clinic: int, region: int, service: int = 1, group: int = 1) -> list[str]:
     """The pages and API calls measured: defaults, filters (a service or a role group
-    alone too), ordering (by a measure too), big pages, the last page, CSV."""
+    alone too), ordering (by a measure too), big pages, the last page, CSV (and each
+    user's middle pages, :func:`middle_pages`)."""
     last = START + dt.timedelta(days=days - 1)
     month = f"day_from={last.replace(day=1)}&day_to={last}"
     return [
@@ -47,10 +48,26 @@ def urls(days: int, clinic: int, region: int, service: int = 1, group: int = 1) 
         "/api/clinic-days/", f"/api/clinic-days/?region={region}&{month}", "/api/clinic-scores/",
         "/api/clinic-scores/?outlier=true&ordering=-day", "/api/region-months/",
         f"/api/clinic-days/?clinic={clinic}&{month}&format=csv",
-        # The last page (read from the end) and an order by a measure, which has no index
-        # and misses the target for a superuser (docs/web.md, "Speed").
+        # The last page (read from the end); an order by a measure, largest first (its
+        # index) and smallest first (the index read backwards, each run of equal values
+        # sorted by id), on both big summaries (docs/web.md, "Speed").
         "/api/staff-summary/?page=last", "/api/staff-summary/?ordering=-visit_minutes",
+        "/api/staff-summary/?ordering=visit_minutes", "/api/staff-cost-summary/?ordering=-staff_cost",
+        "/api/staff-cost-summary/?ordering=rostered_hours",
     ]
+
+
+def middle_pages(client) -> list[str]:
+    """The page in the middle of the user's unfiltered listings, the farthest from both
+    ends: of both big summaries through the API (100 rows a page) and of the longest
+    listing a page paginates (the outliers, 25 a page)."""
+    out = []
+    for listing, counted, size in (("/api/staff-summary/", "/api/staff-summary/", 100),
+                                   ("/api/staff-cost-summary/", "/api/staff-cost-summary/", 100),
+                                   ("/outliers/", "/api/clinic-scores/?outlier=true", 25)):
+        pages = -(-client.get(counted).json()["count"] // size)
+        out.append(f"{listing}?page={max(1, (pages + 1) // 2)}")
+    return out
 
 
 def fill(args) -> None:
@@ -191,7 +208,7 @@ def main(argv=None) -> int:
     for who, user in people.items():
         client = Client(HTTP_HOST="localhost")  # an ALLOWED_HOSTS name
         client.force_login(user)
-        pairs += [(who, client, url) for url in urls(args.days, clinic.id, clinic.region_id)]
+        pairs += [(who, client, url) for url in urls(args.days, clinic.id, clinic.region_id) + middle_pages(client)]
     load_before = os.getloadavg()[0]
     rows = measure(pairs, args.repeat)
     for r in rows:

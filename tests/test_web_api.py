@@ -2,6 +2,7 @@
 authentication (data from tests/web_data.py; the superuser sees every row)."""
 import csv
 import io
+import re
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -10,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from etl.models import StaffCostSummary, StaffSummary, SummaryState
+from etl.models import RegionMonth, StaffCostSummary, StaffSummary, SummaryState
+from etl.web import pages, paging
 
 from . import web_data
 from .test_web_access import body, login
@@ -89,26 +91,123 @@ def test_pagination(client, users):
     assert len(results(client, "/api/staff-cost-summary/?page_size=5000")) == 30
 
 
-@pytest.mark.parametrize("ordering", ["", "&ordering=-rostered_hours", "&ordering=role_group_id,-day"])
-def test_pages_past_the_middle_hold_the_rows_of_the_whole_listing(client, users, ordering):
-    """Pages past the middle are read from the end (etl.web.api.SummaryPaginator): every
-    page equals its slice of the whole ordered listing, NULL groups and ties included."""
-    login(client, users["root"])
+def record_count(model, moment=None):
+    """Record the table's row count as a build does (etl_summary_state)."""
+    moment = moment or timezone.now()
+    SummaryState.objects.update_or_create(name=model._meta.db_table, defaults={
+        "definition_hash": "x", "built_at": moment, "full_built_at": moment, "row_count": model.objects.count()})
+
+
+def add_cost_rows(days, hours=lambda d: d % 4):
     StaffCostSummary.objects.bulk_create([
         StaffCostSummary(day=f"2023-01-{d // 2 + 1:02d}", location_id=10 + d % 2,
-                         role_group_id=None if d % 3 == 0 else 5, rostered_hours=d % 4, staff_cost=1, nr_staff=1,
+                         role_group_id=None if d % 3 == 0 else 5, rostered_hours=hours(d), staff_cost=1, nr_staff=1,
                          nr_visits=20, nr_patients=20, patients_per_hour=20, cost_per_patient=0.05)
-        for d in range(28)
-    ])   # 28 + the 2 of web_data = 30 rows; rostered_hours ties, role group NULL on a third of them
+        for d in days
+    ])
+
+
+@pytest.mark.parametrize("seek", [False, True])
+@pytest.mark.parametrize("ordering", ["", "&ordering=-rostered_hours", "&ordering=role_group_id,-day",
+                                      "&ordering=-day", "&ordering=day,-location_id"])
+def test_pages_past_the_middle_hold_the_rows_of_the_whole_listing(client, users, ordering, seek, monkeypatch):
+    """Pages past the middle are read from the end, and deep pages of a whole table
+    ordered by the day start at their day (etl.web.paging.SummaryPaginator): every page
+    equals its slice of the whole ordered listing, NULL groups and ties included."""
+    login(client, users["root"])
+    add_cost_rows(range(28))   # 28 + the 2 of web_data = 30 rows; rostered_hours ties, role group NULL on a third
+    if seek:  # every page past the first seeks, from the day counts of the recorded build
+        monkeypatch.setattr(paging, "SEEK_FROM", 1)
+        monkeypatch.setattr(paging, "_COUNTS", {})
+        record_count(StaffCostSummary)
     whole = results(client, f"/api/staff-cost-summary/?page_size=1000{ordering}")
     assert len(whole) == 30
-    pages = [client.get(f"/api/staff-cost-summary/?page_size=7&page={n}{ordering}").json() for n in range(1, 6)]
-    assert [row for page in pages for row in page["results"]] == whole
-    assert pages[-1]["next"] is None and len(pages[-1]["results"]) == 2
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(f"/api/staff-cost-summary/?page_size=7&page=last{ordering}").json() == pages[-1]
+        read = [client.get(f"/api/staff-cost-summary/?page_size=7&page={n}{ordering}").json() for n in range(1, 6)]
+    assert [row for page in read for row in page["results"]] == whole
+    assert read[-1]["next"] is None and len(read[-1]["results"]) == 2
+    seeks = [q["sql"] for q in queries if re.search(r'"staff_cost_summary"\."day" [<>]=', q["sql"])]
+    by_day = ordering in ("", "&ordering=-day", "&ordering=day,-location_id")
+    # Pages 2 to 4 have rows before them (counted from the end for page 4); page 5 none after it.
+    assert len(seeks) == (3 if seek and by_day else 0)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/api/staff-cost-summary/?page_size=7&page=last{ordering}").json() == read[-1]
     read = [q["sql"] for q in queries if "LIMIT" in q["sql"].upper() and "FROM \"staff_cost_summary\"" in q["sql"]]
     assert len(read) == 1 and "OFFSET" not in read[0].upper()  # read from the end: the 2 last rows, no offset
+
+
+@pytest.mark.parametrize("user,query", [("root", "&role_group=5&ordering=-day"), ("root", "&location=11"),
+                                        ("alpha", ""), ("alpha", "&ordering=-day,location_id")])
+def test_deep_pages_of_a_filtered_listing_start_at_their_day(client, users, monkeypatch, user, query):
+    """A filtered or scoped listing's deep pages start at their day too, from the day
+    counts of its own rows (counted by the request): the same rows as its slices."""
+    login(client, users[user])
+    monkeypatch.setattr(paging, "SEEK_FROM", 1)
+    add_cost_rows(range(28))
+    whole = results(client, f"/api/staff-cost-summary/?page_size=1000{query}")
+    assert 10 <= len(whole) < 30
+    with CaptureQueriesContext(connection) as queries:
+        read = [row for n in range(1, -(-len(whole) // 4) + 1)
+                for row in results(client, f"/api/staff-cost-summary/?page_size=4&page={n}{query}")]
+    assert read == whole
+    assert any(re.search(r'"staff_cost_summary"\."day" [<>]=', q["sql"]) for q in queries)
+    assert not SummaryState.objects.exists()  # nothing recorded: the counts are the request's own
+
+
+def test_day_counts_follow_the_recorded_build(client, users, monkeypatch):
+    """The day counts a deep page starts from are those of the table's last recorded
+    build: a new build (another recorded time and count) counts again, and a table that
+    does not hold the recorded count of rows (changed since) is read by OFFSET."""
+    login(client, users["root"])
+    monkeypatch.setattr(paging, "SEEK_FROM", 1)
+    monkeypatch.setattr(paging, "_COUNTS", {})
+    add_cost_rows(range(20))
+    record_count(StaffCostSummary)
+
+    def paged():
+        return [row for n in range(1, 6)
+                for row in results(client, f"/api/staff-cost-summary/?page_size=5&page={n}")]
+
+    assert paged() == results(client, "/api/staff-cost-summary/?page_size=1000")  # 22 rows
+    add_cost_rows(range(20, 28), hours=lambda d: 7)   # days 11 to 14, before web_data's 2024 days
+    record_count(StaffCostSummary, timezone.now() + timezone.timedelta(seconds=1))  # the next build
+    whole = results(client, "/api/staff-cost-summary/?page_size=1000")
+    assert len(whole) == 30 and [row for n in range(1, 7) for row in results(
+        client, f"/api/staff-cost-summary/?page_size=5&page={n}")] == whole
+    assert [r["rostered_hours"] for r in whole[20:28]] == [7] * 8
+    StaffCostSummary.objects.filter(day="2023-01-01").delete()   # by hand, no build recorded it
+    monkeypatch.setattr(paging, "_COUNTS", {})   # a process that has not counted the days yet
+    with CaptureQueriesContext(connection) as queries:
+        page = results(client, "/api/staff-cost-summary/?page_size=5&page=2")
+    assert page == results(client, "/api/staff-cost-summary/?page_size=1000")[5:10]
+    assert not any('"staff_cost_summary"."day" >=' in q["sql"] for q in queries)
+
+
+def test_pages_share_the_paginator(client, users, monkeypatch):
+    """The pages paginate as the API does: the same rows on every page (regions by month,
+    one row a page, each deep page started at its month)."""
+    login(client, users["root"])
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    monkeypatch.setattr(paging, "SEEK_FROM", 1)
+    monkeypatch.setattr(paging, "_COUNTS", {})
+    RegionMonth.objects.bulk_create([   # months of 1, 2 and 3 rows (a region left out, a NULL region)
+        RegionMonth(month=f"2023-{m:02d}-01", region_id=r, nr_clinics=1, nr_visits=100, nr_no_show=0, nr_patients=50,
+                    rostered_hours=10, staff_cost=500, outlier_days=0)
+        for m, regions in ((1, [2]), (2, [None, 1]), (3, [2, 1, None])) for r in regions
+    ])
+    record_count(RegionMonth)
+    whole = [(r["month"], r["region_id"]) for r in results(client, "/api/region-months/")]
+    # (where a NULL region sorts among the others is the database's choice)
+    assert [month for month, _ in whole[:6]] == ["2023-01-01"] + ["2023-02-01"] * 2 + ["2023-03-01"] * 3
+    assert len(whole) == 8 and len(set(whole)) == 8
+    shown = []
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(1, len(whole) + 1):
+            rows = client.get(f"/regions/?page={n}").context["rows"]
+            shown += [(r["month"].isoformat(), r["region_id"]) for r in rows]
+    assert shown == whole
+    # Pages 2 to 7 start at their month (page 8 is the last row, read from the end).
+    assert sum(bool(re.search(r'"region_month"\."month" [<>]=', q["sql"])) for q in queries) == 6
 
 
 def test_csv_streams_every_filtered_row(client, users):

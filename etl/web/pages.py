@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
-from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from etl.models import Location, RoleGroup, Service
 from etl.web.access import visible_to
 from etl.web.csvexport import csv_response
 from etl.web.display import COMPLEMENTARY, formatter, label
+from etl.web.paging import SummaryPaginator
 from etl.web.suppression import marker
 
 PAGE_SIZE = 25
@@ -104,7 +104,7 @@ def table_page(request, template: str, *, title: str, columns: Sequence[Column],
     if wants_csv(request):
         source = rows.iterator(chunk_size=2000) if hasattr(rows, "iterator") else rows
         return csv_response(csv_name, [c.key for c in columns], prepare(source))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if paginate else None
+    page = SummaryPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if paginate else None
     shown = list(prepare(page.object_list if page else rows))
     ctx = {
         "title": title, "columns": columns, "rows": shown, "tbody": table_body(columns, shown, last_cell), "page": page,

@@ -145,7 +145,8 @@ def count_rows(queryset: QuerySet) -> int:
     recorded in the same transaction that wrote the rows (``SummaryState.row_count``),
     not a scan of a million rows. Anything filtered, or a table no build has recorded,
     is counted by the database."""
-    if not queryset.query.where and not queryset.query.distinct and not queryset.query.is_sliced:
+    query = queryset.query
+    if not query.where and not query.distinct and not query.is_sliced and query.group_by is None:
         recorded = (SummaryState.objects.filter(name=queryset.model._meta.db_table)
                     .values_list("row_count", flat=True).first())
         if recorded is not None:

@@ -1,0 +1,118 @@
+"""Pages of a listing, shared by the API and the pages: exact counts (the recorded one for
+a whole table, see :func:`etl.web.tables.count_rows`), pages read from the nearer end, and
+deep pages started at their first day (:func:`leading_counts`)."""
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.utils.functional import cached_property
+
+from etl.models import SummaryState
+from etl.web.tables import count_rows
+
+# Below this many rows before a page, the database steps over them (an OFFSET) sooner
+# than a page needs the day counts.
+SEEK_FROM = 5000
+
+
+class SummaryPaginator(Paginator):
+    """Pages of a summary's rows, the same rows in the same order as ``OFFSET`` pages of
+    the whole ordered listing, at the cost of a page near the start:
+
+    - A page past the middle is read from the end: fetched in the reverse order with the
+      offset counted from the last row, and turned back. Only for an order that ends with
+      the id, which no two rows share: its reverse is exactly the mirror image (both
+      databases put NULLs at opposite ends for ASC and DESC).
+    - A deep page of a listing ordered first by the table's leading column (the day, or
+      the month) starts at its first day: the rows of the days before it are counted
+      from :func:`leading_counts`, so the database steps over the page's own day only,
+      not over the half a table before it.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        return count_rows(self.object_list) if isinstance(self.object_list, QuerySet) else super().count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        if not ends_with_id(self.object_list):
+            return super().page(number)
+        listing, backwards = self.object_list, bottom > self.count // 2
+        if backwards:
+            listing, bottom, top = listing.reverse(), self.count - top, self.count - bottom
+        if bottom >= SEEK_FROM:
+            listing, bottom, top = seek(listing, bottom, top)
+        rows = list(listing[bottom:top])
+        if backwards:
+            rows.reverse()
+        return self._get_page(rows, number, self)
+
+
+def ends_with_id(queryset) -> bool:
+    order = getattr(getattr(queryset, "query", None), "order_by", ())
+    return bool(order) and order[-1] in ("id", "-id", "pk", "-pk")
+
+
+def seek(listing: QuerySet, bottom: int, top: int) -> tuple[QuerySet, int, int]:
+    """The rows ``[bottom:top]`` of ``listing`` as a slice of a shorter listing: when the
+    listing is ordered first by the table's leading column, the rows from the value of
+    that column where row ``bottom`` lies, with the rows of the values before it (counted
+    by :func:`leading_counts`) taken off both ends of the slice. The same rows: the order
+    starts with that column, so the rows of the earlier values come first."""
+    query, model = listing.query, listing.model
+    leading = (model._meta.ordering or [None])[0]
+    first = query.order_by[0] if query.order_by else None
+    if (not leading or not isinstance(first, str) or first.lstrip("-") != leading or query.distinct
+            or query.group_by is not None or model._meta.get_field(leading).null):
+        return listing, bottom, top
+    counts = leading_counts(listing, leading)
+    if counts is None:
+        return listing, bottom, top
+    # The direction the rows come in: the order's own, turned by reverse().
+    descending = query.order_by[0].startswith("-") == query.standard_ordering
+    before = 0
+    for value, rows in (reversed(counts) if descending else counts):
+        if before + rows > bottom:
+            lookup = f"{leading}__{'lte' if descending else 'gte'}"
+            return listing.filter(**{lookup: value}), bottom - before, top - before
+        before += rows
+    return listing, bottom, top
+
+
+_COUNTS: dict[tuple[str, str], tuple[tuple, list[tuple[object, int]]]] = {}
+
+
+def leading_counts(listing: QuerySet, column: str) -> list[tuple[object, int]] | None:
+    """The rows of ``listing`` of each value of ``column``, by value (ascending).
+
+    A filtered listing (a scope, a filter) is counted now, by one ``GROUP BY`` of its rows
+    (over the indexes that count them: a region's 117k ``staff_summary`` rows in about
+    20 ms). A whole table is counted as of its last recorded build, and the counts are
+    kept in the process from one request to the next, keyed by the build's recorded count
+    and time, which every build changes in the transaction that writes the rows: one
+    ``GROUP BY`` of the table after each build, not one per page. These are counts of
+    the whole table, the same for every user (only a listing without any ``WHERE`` uses
+    them), so they cannot show one user's rows to another. None when no build recorded
+    the table's count, or the table does not hold the rows the build recorded (changed
+    by hand since; the same rule as :func:`etl.web.tables.count_rows`)."""
+    def counted():  # sorted here: a reversed listing would give them in the reverse order
+        return sorted(listing.order_by().values_list(column).annotate(rows=Count("*")), key=lambda row: row[0])
+
+    if listing.query.where:
+        return counted()
+    table = listing.model._meta.db_table
+    recorded = SummaryState.objects.filter(name=table).values_list("row_count", "built_at").first()
+    if recorded is None or recorded[0] is None:
+        return None
+    kept = _COUNTS.get((table, column))
+    if kept is not None and kept[0] == recorded:
+        return kept[1]
+    counts = counted()
+    if sum(rows for _, rows in counts) != recorded[0]:
+        return None
+    _COUNTS[(table, column)] = (recorded, counts)
+    return counts
