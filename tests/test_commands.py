@@ -1,4 +1,5 @@
 """Entry points: clear one-line errors instead of tracebacks."""
+import gc
 import re
 import subprocess
 import sys
@@ -47,6 +48,25 @@ def test_progress_output(emr, capsys):
     assert "staff_summary: full rebuild (--full)" in out
     assert "staff_summary: 6 rows written, 0 replaced, in " in out
     assert "built 6 summaries: 19 rows written, 0 replaced, in " in out
+
+
+def test_a_build_process_freezes_its_startup_objects(emr, monkeypatch):
+    """``manage.py build_summaries`` (a process of its own) freezes the objects alive when
+    it starts, so the garbage collector does not walk them during the build; a build run
+    with call_command, inside another program, leaves that program's objects alone."""
+    from etl.management.base import EtlCommand
+    from etl.management.commands.build_summaries import Command
+
+    assert gc.get_freeze_count() == 0
+    call_command("build_summaries", "--status")
+    assert gc.get_freeze_count() == 0, "call_command must not freeze its caller's objects"
+    frozen_at_start = []
+    monkeypatch.setattr(EtlCommand, "run_from_argv", lambda self, argv: frozen_at_start.append(gc.get_freeze_count()))
+    try:
+        Command().run_from_argv(["manage.py", "build_summaries", "--status"])
+    finally:
+        gc.unfreeze()
+    assert len(frozen_at_start) == 1 and frozen_at_start[0] > 10_000
 
 
 def test_command_line_error_has_no_traceback(tmp_path):

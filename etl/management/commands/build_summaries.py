@@ -1,4 +1,6 @@
 """``manage.py build_summaries``: bring the summary tables up to date with the raw tables."""
+import gc
+
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
@@ -53,6 +55,15 @@ class Command(EtlCommand):
                                  " publish once all succeeded, and wait for it (PostgreSQL only)")
         parser.add_argument("--batch-days", type=int, metavar="DAYS",
                             help="days per fan-out batch (default: ETL_FANOUT_BATCH_DAYS, 31)")
+
+    def run_from_argv(self, argv):
+        # A process of its own (manage.py): the objects alive now (Django, SQLAlchemy, the
+        # declarations, ~100,000 of them) live as long as the process. Frozen, the garbage
+        # collector stops walking them: a one-day build at 1M visits otherwise spent 0.05 s
+        # of its work in one full collection. Not in call_command, whose caller's objects
+        # are not the command's to keep.
+        gc.freeze()
+        super().run_from_argv(argv)
 
     def preflight(self, options: dict) -> None:
         if options.get("status"):
