@@ -69,6 +69,29 @@ def test_a_build_process_freezes_its_startup_objects(emr, monkeypatch):
     assert len(frozen_at_start) == 1 and frozen_at_start[0] > 10_000
 
 
+def test_a_command_checks_the_raw_tables_once(emr, monkeypatch, capsys):
+    """The preflight of ``build_summaries`` finds the raw tables complete; the build it
+    runs then does not look again. Outside a command every build looks: a column dropped
+    after the command is reported by the next build, not taken for complete."""
+    from etl.db import schema
+    from etl.engine.service import BuildError, build_summaries
+
+    handmade.load()
+    looked = []
+    real = schema.missing_raw_columns  # once a look, after the tables are found
+    monkeypatch.setattr(schema, "missing_raw_columns", lambda *a: looked.append(1) or real(*a))
+    call_command("build_summaries")
+    assert len(looked) == 1
+    build_summaries()
+    assert len(looked) == 2, "a build outside a command looks itself"
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE emr_visit DROP COLUMN updated_at")
+    with pytest.raises(BuildError, match=r"the raw tables lack emr_visit.updated_at"):
+        build_summaries()
+    with pytest.raises(CommandError, match=r"the raw tables lack emr_visit.updated_at"):
+        call_command("build_summaries")
+
+
 def test_command_line_error_has_no_traceback(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
