@@ -69,6 +69,25 @@ def test_a_build_process_freezes_its_startup_objects(emr, monkeypatch):
     assert len(frozen_at_start) == 1 and frozen_at_start[0] > 10_000
 
 
+def test_only_a_build_process_trusts_code_stamps(emr, monkeypatch):
+    """``manage.py build_summaries`` runs the code on disk: it trusts definition hashes
+    recorded under its code stamp. ``call_command`` (tests, other programs) does not."""
+    from etl.engine import plan
+    from etl.management.base import EtlCommand
+    from etl.management.commands.build_summaries import Command
+
+    monkeypatch.setattr(plan, "_TRUSTED_STAMPS", False)
+    call_command("build_summaries", "--status")
+    assert plan._TRUSTED_STAMPS is False
+    trusted_at_start = []
+    monkeypatch.setattr(EtlCommand, "run_from_argv", lambda self, argv: trusted_at_start.append(plan._TRUSTED_STAMPS))
+    try:
+        Command().run_from_argv(["manage.py", "build_summaries", "--status"])
+    finally:
+        gc.unfreeze()
+    assert trusted_at_start == [True]
+
+
 def test_a_command_checks_the_raw_tables_once(emr, monkeypatch, capsys):
     """The preflight of ``build_summaries`` finds the raw tables complete; the build it
     runs then does not look again. Outside a command every build looks: a column dropped

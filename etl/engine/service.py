@@ -184,8 +184,8 @@ def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
         SummaryState.objects.filter(name__in=dependents(p.summary.name), full_reason="").update(
             full_reason=f"{p.summary.name} was rebuilt in full")
     moment = ledger.now()
-    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": "",
-                "raw_identity": p.raw_identity, "row_count": _row_count(p, deleted, written)}
+    defaults = {"definition_hash": p.definition, "definition_stamp": p.definition_stamp, "built_at": moment,
+                "full_reason": "", "raw_identity": p.raw_identity, "row_count": _row_count(p, deleted, written)}
     if p.full:
         defaults["full_built_at"] = moment
     state, created = SummaryState.objects.update_or_create(
