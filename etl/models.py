@@ -237,6 +237,10 @@ class SummaryState(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     definition_hash = models.CharField(max_length=64, help_text="sha256 of the summary's compiled query")
+    definition_stamp = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="the code stamp the definition hash was compiled under in a manage.py process (empty: elsewhere)",
+    )
     built_at = models.DateTimeField()
     full_built_at = models.DateTimeField()
     full_reason = models.CharField(max_length=200, blank=True, help_text="set when the next build must be full")

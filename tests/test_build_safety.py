@@ -23,6 +23,11 @@ def built(emr):
     return summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS)
 
 
+def relabelled(window):
+    query = staff_summary_rows(window)
+    return query.where(literal(1) == 1)  # same rows, different compiled query
+
+
 def replace_definition(monkeypatch, name, rows):
     changed = dataclasses.replace(registry.SUMMARIES[name], rows=rows)
     monkeypatch.setitem(registry.SUMMARIES, name, changed)
@@ -98,11 +103,100 @@ def test_incremental_duplicates_are_refused_where_the_grain_scan_is_skipped(buil
     assert summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS) == built
 
 
-def test_definition_change_rebuilds_that_summary_in_full(built, monkeypatch, capsys):
-    def relabelled(window):
-        query = staff_summary_rows(window)
-        return query.where(literal(1) == 1)  # same rows, different compiled query
+@pytest.fixture
+def trusted(monkeypatch):
+    """A process trusting code stamps, as ``manage.py build_summaries`` does; every
+    compilation of a definition hash recorded (by summary name) and none remembered from
+    before, and the trust withdrawn after the test."""
+    from etl import db
+    from etl.engine import plan
 
+    compiled = []
+    real = db.literal_sql
+    monkeypatch.setattr(plan, "_TRUSTED_STAMPS", False)
+    monkeypatch.setattr(plan, "_DEFINITIONS", {})
+    monkeypatch.setattr(db, "literal_sql", lambda stmt, vendor: compiled.append(1) or real(stmt, vendor))
+    plan.trust_code_stamps()
+    return compiled
+
+
+def stamps() -> set[str]:
+    return set(SummaryState.objects.values_list("definition_stamp", flat=True))
+
+
+def test_a_trusted_build_reuses_the_definition_compiled_under_the_same_code_stamp(built, trusted, monkeypatch):
+    from etl.engine import plan
+
+    assert stamps() == {""}  # built by this (test) process before it trusted stamps: none
+    hashes = dict(SummaryState.objects.values_list("name", "definition_hash"))
+    build_summaries()
+    assert len(trusted) == 6 and stamps() == {""}  # compiled (stored unstamped); up to date: nothing recorded
+    add("emr_visit", visit(900, handmade.DAY1.isoformat()))
+    trusted.clear()
+    monkeypatch.setattr(plan, "_DEFINITIONS", {})  # a new process
+    report = build_summaries()
+    assert len(trusted) == 6 and len(report.results) == 6  # rebuilt: each records its stamp
+    assert len(stamps()) == 1 and "" not in stamps()
+    assert dict(SummaryState.objects.values_list("name", "definition_hash")) == hashes
+    trusted.clear()
+    monkeypatch.setattr(plan, "_DEFINITIONS", {})  # a new process
+    add("emr_visit", visit(901, handmade.DAY1.isoformat()))
+    report = build_summaries()
+    assert trusted == []  # none compiled
+    assert len(report.results) == 6 and all(r.full_reason is None for r in report.results)
+    assert dict(SummaryState.objects.values_list("name", "definition_hash")) == hashes
+
+
+def stamped():
+    """Rebuild every summary (a visit added), recording its stamp."""
+    add("emr_visit", visit(900, handmade.DAY1.isoformat()))
+    build_summaries()
+    assert "" not in stamps()
+
+
+def test_a_trusted_build_compiles_under_another_code_stamp_and_finds_a_changed_definition(
+        built, trusted, monkeypatch, capsys):
+    from etl.engine import plan
+
+    stamped()
+    trusted.clear()
+    monkeypatch.setattr(plan, "_DEFINITIONS", {})
+    monkeypatch.setattr(plan, "code_stamp", lambda: "the code changed")
+
+    replace_definition(monkeypatch, "staff_summary", relabelled)
+    call_command("build_summaries")
+    out = capsys.readouterr().out
+    assert len(trusted) == 6
+    assert "staff_summary: full rebuild (its definition changed since the last build)" in out
+    assert "staff_cost_summary: up to date" in out
+
+
+def test_a_summary_not_in_the_registry_is_compiled_even_in_a_trusted_process(built, trusted):
+    from etl.engine.plan import definition_hash, plan_summary
+
+    stamped()
+    trusted.clear()
+    summary = registry.SUMMARIES["staff_summary"]
+    copy = dataclasses.replace(summary, rows=relabelled)
+    p = plan_summary(copy)
+    assert len(trusted) == 1
+    assert p.full_reason == "its definition changed since the last build"
+    assert p.definition == definition_hash(copy) != definition_hash(summary)
+    assert p.definition_stamp == ""
+
+
+def test_an_untrusted_build_records_no_stamp(built, trusted, monkeypatch):
+    from etl.engine import plan
+
+    stamped()
+    monkeypatch.setattr(plan, "_TRUSTED_STAMPS", False)
+    add("emr_visit", visit(902, handmade.DAY1.isoformat()))
+    report = build_summaries()
+    assert len(report.results) == 6
+    assert stamps() == {""}, "a process that may replace summaries must not vouch for their hashes"
+
+
+def test_definition_change_rebuilds_that_summary_in_full(built, monkeypatch, capsys):
     replace_definition(monkeypatch, "staff_summary", relabelled)
     call_command("build_summaries")
     out = capsys.readouterr().out

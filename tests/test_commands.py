@@ -1,4 +1,5 @@
 """Entry points: clear one-line errors instead of tracebacks."""
+import gc
 import re
 import subprocess
 import sys
@@ -47,6 +48,67 @@ def test_progress_output(emr, capsys):
     assert "staff_summary: full rebuild (--full)" in out
     assert "staff_summary: 6 rows written, 0 replaced, in " in out
     assert "built 6 summaries: 19 rows written, 0 replaced, in " in out
+
+
+def test_a_build_process_freezes_its_startup_objects(emr, monkeypatch):
+    """``manage.py build_summaries`` (a process of its own) freezes the objects alive when
+    it starts, so the garbage collector does not walk them during the build; a build run
+    with call_command, inside another program, leaves that program's objects alone."""
+    from etl.management.base import EtlCommand
+    from etl.management.commands.build_summaries import Command
+
+    assert gc.get_freeze_count() == 0
+    call_command("build_summaries", "--status")
+    assert gc.get_freeze_count() == 0, "call_command must not freeze its caller's objects"
+    frozen_at_start = []
+    monkeypatch.setattr(EtlCommand, "run_from_argv", lambda self, argv: frozen_at_start.append(gc.get_freeze_count()))
+    try:
+        Command().run_from_argv(["manage.py", "build_summaries", "--status"])
+    finally:
+        gc.unfreeze()
+    assert len(frozen_at_start) == 1 and frozen_at_start[0] > 10_000
+
+
+def test_only_a_build_process_trusts_code_stamps(emr, monkeypatch):
+    """``manage.py build_summaries`` runs the code on disk: it trusts definition hashes
+    recorded under its code stamp. ``call_command`` (tests, other programs) does not."""
+    from etl.engine import plan
+    from etl.management.base import EtlCommand
+    from etl.management.commands.build_summaries import Command
+
+    monkeypatch.setattr(plan, "_TRUSTED_STAMPS", False)
+    call_command("build_summaries", "--status")
+    assert plan._TRUSTED_STAMPS is False
+    trusted_at_start = []
+    monkeypatch.setattr(EtlCommand, "run_from_argv", lambda self, argv: trusted_at_start.append(plan._TRUSTED_STAMPS))
+    try:
+        Command().run_from_argv(["manage.py", "build_summaries", "--status"])
+    finally:
+        gc.unfreeze()
+    assert trusted_at_start == [True]
+
+
+def test_a_command_checks_the_raw_tables_once(emr, monkeypatch, capsys):
+    """The preflight of ``build_summaries`` finds the raw tables complete; the build it
+    runs then does not look again. Outside a command every build looks: a column dropped
+    after the command is reported by the next build, not taken for complete."""
+    from etl.db import schema
+    from etl.engine.service import BuildError, build_summaries
+
+    handmade.load()
+    looked = []
+    real = schema.missing_raw_columns  # once a look, after the tables are found
+    monkeypatch.setattr(schema, "missing_raw_columns", lambda *a: looked.append(1) or real(*a))
+    call_command("build_summaries")
+    assert len(looked) == 1
+    build_summaries()
+    assert len(looked) == 2, "a build outside a command looks itself"
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE emr_visit DROP COLUMN updated_at")
+    with pytest.raises(BuildError, match=r"the raw tables lack emr_visit.updated_at"):
+        build_summaries()
+    with pytest.raises(CommandError, match=r"the raw tables lack emr_visit.updated_at"):
+        call_command("build_summaries")
 
 
 def test_command_line_error_has_no_traceback(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from etl import db
+from etl.dates import SCAN_RANGES
 from etl.db.tables import raw
 from etl.engine.service import build_summaries, plan
 from etl.models import (
@@ -338,3 +339,43 @@ def test_region_zero_and_region_null_are_different_pairs(region_zero):
     for region in (1, 40, None):
         assert after[region] == before[region], f"region {region} is untouched: its rows keep their ids"
     assert after[0][("ClinicScore", MAR5, 80)] != before[0][("ClinicScore", MAR5, 80)], "region 0 is rebuilt"
+
+
+# --- pairs on many scattered days: raw rows read by a coarser day filter, matched exactly ---
+
+SCATTERED = [dt.date(2024, 1, d) for d in (8, 11, 15, 19, 24)] + [dt.date(2024, 2, 3)]
+GAP_DAYS = [dt.date(2024, 1, d) for d in (9, 12, 16, 20, 25)]
+
+
+def test_pairs_on_scattered_days_read_in_few_ranges_and_only_their_rows(built):
+    """Staff 2 works at location 20 on six days three to ten days apart (six day ranges),
+    staff 3 there on the days between, with a shift each day. After staff 2's cost change
+    the raw rows are read in SCAN_RANGES ranges (the smallest gaps closed), which hold
+    staff 3's rows of the gap days: the pairs drop them, so those rows are neither
+    rebuilt (their ids stay) nor counted by the gates, and every table equals a full build."""
+    add("emr_visit", *(visit(51000 + n, day.isoformat(), staff=2, patient=5100 + n, location=20)
+                       for n, day in enumerate(SCATTERED)),
+        *(visit(51100 + n, day.isoformat(), staff=3, patient=5200 + n, location=20)
+          for n, day in enumerate(GAP_DAYS)))
+    add("emr_shift", *({"id": 51200 + n, "staff_id": 3, "location_id": 20, "start_at": ts(f"{day} 08:00"),
+                        "end_at": ts(f"{day} 12:00"), "updated_at": ts("2024-05-01 00:00")}
+                       for n, day in enumerate(GAP_DAYS)))
+    build_summaries()
+    gap_rows = {
+        model: {(r.day, r.location_id if model is StaffCostSummary else r.clinic_id): r.pk
+                for r in model.objects.filter(day__in=GAP_DAYS)}
+        for model in (StaffCostSummary, ClinicDay)
+    }
+    assert all(gap_rows.values()), "the gap days have rows of their own"
+    _set("emr_staff", 2, hourly_cost=h.D("41.00"))
+    (p,) = [p for p in plan() if p.summary.name == "staff_cost_summary"]
+    assert {(day, 20) for day in SCATTERED} <= p.cells.pairs
+    assert len(p.cells.window) > SCAN_RANGES >= len(p.cells.scan_window)
+    scanned = {day for r in p.cells.scan_window for day in r.each_day()}
+    assert set(GAP_DAYS) & scanned, "the coarse ranges hold gap days"
+    report = incremental_equals_full_in_place()
+    assert {r.name: r.days for r in report.results if r.days} == {}
+    for model, before in gap_rows.items():
+        after = {(r.day, r.location_id if model is StaffCostSummary else r.clinic_id): r.pk
+                 for r in model.objects.filter(day__in=GAP_DAYS)}
+        assert after == before, f"{model.__name__}: the gap days' rows are not rewritten"

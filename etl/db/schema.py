@@ -4,6 +4,8 @@ incremental builds read (the ``etl_change_log`` table and the triggers of
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import datetime as dt
@@ -158,9 +160,37 @@ def missing_raw_columns(with_change_log: bool = True) -> list[str]:
     return missing
 
 
+# Inside :func:`checked_once`: False until the raw tables (with the change log) were found
+# complete, then True; None outside it (every call looks).
+_found_complete: ContextVar[bool | None] = ContextVar("raw_schema_found_complete", default=None)
+
+
+@contextmanager
+def checked_once():
+    """Within the block, once the raw tables (with the change log) were found complete, a
+    later :func:`raw_schema_problem` does not look again: a command checks them before it
+    starts and the build it runs checks them too (about 0.03 s at a time: the catalogue
+    queries of every raw table)."""
+    token = _found_complete.set(False)
+    try:
+        yield
+    finally:
+        _found_complete.reset(token)
+
+
 def raw_schema_problem(hint: str = "and load the raw data", with_change_log: bool = True) -> str | None:
     """One line saying what is wrong with the raw tables (and the change log), or None when
     they are complete. ``hint`` ends the advice to run ``init_emr``."""
+    found = _found_complete.get()
+    if found and with_change_log:
+        return None
+    problem = _raw_schema_problem(hint, with_change_log)
+    if found is False and problem is None and with_change_log:
+        _found_complete.set(True)
+    return problem
+
+
+def _raw_schema_problem(hint: str, with_change_log: bool) -> str | None:
     missing = [name for name in missing_raw_tables() if with_change_log or name != CHANGE_LOG.name]
     if missing:
         return f"the EMR database has no {', '.join(missing)}: run `manage.py init_emr` {hint}"

@@ -39,7 +39,8 @@ def _raw_rows(table: Table, window: Sequence[DateRange] | None, cells: Cells | N
     if cells is None:
         return dated(table.c.start_at, window)
     location = id_value(table.c.location_id)
-    return and_(dated(table.c.start_at, cells.window), location.in_(sorted(cells.raw_locations)),
+    # The rows are matched against the pairs: a coarser day filter reads the same rows.
+    return and_(dated(table.c.start_at, cells.scan_window), location.in_(sorted(cells.raw_locations)),
                 in_cells(date_part(table.c.start_at), location, cells_cte(cells)))
 
 

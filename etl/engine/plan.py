@@ -22,15 +22,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+import sys
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import django
+import sqlalchemy
 
 from etl import db
 from etl.engine.capture import CaptureState, inspect as inspect_capture
 from etl.engine.changes import FULL_REBUILD_DAYS, LoggedChanges
 from etl.dates import Cells, DateRange, merge_days
-from etl.engine.staffdiff import Lookups, StaffValues, built_staff_groups, changed_staff, current_staff_groups, pairs_with
+from etl.engine.staffdiff import (
+    Lookups, StaffValues, built_staff_groups_of, changed_staff, current_staff_groups, pairs_with,
+)
 from etl.engine import locationdiff
-from etl.summaries import Summary
+from etl.summaries import SUMMARIES, Summary
 from etl.text import count
 
 # Past this many (day, key) pairs, a full rebuild (one pass) is cheaper than rebuilding them.
@@ -41,6 +49,8 @@ PLACE_FIELDS = {"clinic_id": 0, "region_id": 1}  # where a key is in a location'
 
 
 _DEFINITIONS: dict[tuple[int, str], tuple[Summary, str]] = {}  # (id, dialect) -> (the summary, its hash)
+_TRUSTED_STAMPS = False  # set by manage.py build_summaries: see trust_code_stamps()
+CODE_ROOT = Path(__file__).resolve().parent.parent  # the etl package
 
 
 def definition_hash(summary: Summary) -> str:
@@ -56,14 +66,66 @@ def definition_hash(summary: Summary) -> str:
     return known[1]
 
 
+def trust_code_stamps() -> None:
+    """For a process that runs the code as it is on disk (``manage.py build_summaries``):
+    nothing in it replaces a summary or the functions that compile one, so a definition
+    hash compiled by such a process with the same :func:`code_stamp` is this process's
+    too. Not for ``call_command``, a worker or tests, where a summary can be replaced at
+    runtime: they compile, and record no stamp."""
+    global _TRUSTED_STAMPS
+    _TRUSTED_STAMPS = True
+
+
+@lru_cache(maxsize=None)
+def code_stamp() -> str:
+    """sha256 of everything a summary's compiled query comes from: every source file of
+    the etl package (declarations, query builders, compiler, models), the SQLAlchemy,
+    Django and Python versions and the EMR dialect's name. Reading the files takes a few
+    milliseconds; compiling the six summaries, a tenth of a second."""
+    digest = hashlib.sha256(f"{sqlalchemy.__version__}\n{django.__version__}\n{sys.version}\n".encode())
+    for path in sorted(CODE_ROOT.rglob("*.py")):
+        digest.update(f"{path.relative_to(CODE_ROOT).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _stamp(summary: Summary) -> str:
+    """The stamp to compare and record with ``summary``'s definition hash: empty unless
+    this process trusts stamps and ``summary`` is the registry's own."""
+    if not _TRUSTED_STAMPS or SUMMARIES.get(summary.name) is not summary:
+        return ""
+    return hashlib.sha256(f"{code_stamp()}\n{db.emr_vendor()}".encode()).hexdigest()
+
+
+def _definition(summary: Summary, state) -> tuple[str, str]:
+    """(definition hash, stamp) of ``summary``: the hash its last build recorded when
+    compiled under this very stamp, else compiled now."""
+    stamp = _stamp(summary)
+    if stamp and state is not None and state.definition_stamp == stamp:
+        return state.definition_hash, stamp
+    return definition_hash(summary), stamp
+
+
 class Snapshot:
     """The dimension values one build plans with, read once and shared by its summaries
     (each read is a walk of the role or location tree): every staff member's role group,
     group name and cost, every located location's (clinic, region), and the raw lookups
-    of dimension edits (:data:`~etl.engine.staffdiff.Lookups`)."""
+    of dimension edits (:data:`~etl.engine.staffdiff.Lookups`), and the staff values the
+    planned ``summaries`` last built with (one read for all of them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, summaries: Iterable[Summary] = ()) -> None:
         self.lookups: Lookups = {}
+        # the summaries to plan, by name, whose built staff values are still to be read
+        self._unread = {s.name for s in summaries if s.staff_fields}
+        self._built_staff: dict[str, dict[int, StaffValues]] = {}
+
+    def built_staff(self, summary: Summary) -> dict[int, StaffValues]:
+        """``summary``'s staff values as last built: those of every summary still to plan
+        are read at once, on the first one's plan (a summary's rebuild writes only its own)."""
+        if summary.name not in self._built_staff:
+            self._built_staff.update(built_staff_groups_of(self._unread | {summary.name}))
+            self._unread.clear()
+        return self._built_staff.pop(summary.name)
 
     @cached_property
     def staff(self) -> dict[int, StaffValues]:
@@ -88,6 +150,7 @@ class SummaryPlan:
     current_locations: dict[int, tuple] | None = field(default=None, compare=False)
     cells: Cells | None = None
     cell_reasons: tuple[tuple[str, int], ...] = ()
+    definition_stamp: str = ""  # the stamp ``definition`` holds under (etl.engine.plan._stamp); "": none
 
     @property
     def full(self) -> bool:
@@ -125,12 +188,9 @@ class SummaryPlan:
         return f"{self.summary.name}: {' and '.join(what)} to rebuild, {first} .. {last} ({', '.join(why)})"
 
 
-def _full_reason(summary: Summary, definition: str, force_full: bool, capture: CaptureState) -> str | None:
-    from etl.models import SummaryState
-
+def _full_reason(summary: Summary, state, definition: str, force_full: bool, capture: CaptureState) -> str | None:
     if force_full:
         return "--full"
-    state = SummaryState.objects.filter(name=summary.name).first()
     if state is None:
         return "never built"
     if state.definition_hash != definition:
@@ -147,25 +207,26 @@ def plan_summary(
     ``capture``: the state of change capture (inspected when not given); ``drifted``: days
     whose raw rows no longer match their fingerprints (``--verify``); ``snapshot``: the
     dimension values and lookups this build already read (shared by its summaries)."""
-    from etl.models import PendingDay
+    from etl.models import PendingDay, SummaryState
 
     capture = capture if capture is not None else inspect_capture()
     snapshot = snapshot if snapshot is not None else Snapshot()
     identity = capture.identity_of(summary.reads)
-    definition = definition_hash(summary)
+    state = SummaryState.objects.filter(name=summary.name).first()
+    definition, stamp = _definition(summary, state)
     current = snapshot.staff
-    reason = _full_reason(summary, definition, force_full, capture)
+    reason = _full_reason(summary, state, definition, force_full, capture)
     if reason is None and unclaimed is not None:
         reason = unclaimed.full_reason
     locations = snapshot.locations if summary.uses_locations else None
     if reason is not None:
         return SummaryPlan(summary, definition, reason, current_staff=current, raw_identity=identity,
-                           current_locations=locations)
+                           current_locations=locations, definition_stamp=stamp)
     lookups = snapshot.lookups
     logged = set(PendingDay.objects.filter(summary=summary.name).values_list("day", flat=True))
     if unclaimed is not None:
         logged |= set(unclaimed.days)
-    staff = (changed_staff(built_staff_groups(summary.name), current, summary.staff_fields)
+    staff = (changed_staff(snapshot.built_staff(summary), current, summary.staff_fields)
              if summary.staff_fields else set())  # a summary that reads no staff value compares none
     backfill_days = set(backfill.each_day()) if backfill else set()
     moved: set[int] = set()
@@ -191,11 +252,11 @@ def plan_summary(
         why = f"{len(reached)} changed days" if len(reached) > FULL_REBUILD_DAYS else (
             f"{len(cells):,} changed (day, {KEY_NOUNS.get(cells.key, cells.key)}) pairs")
         return SummaryPlan(summary, definition, why, current_staff=current,
-                           raw_identity=identity, current_locations=locations)
+                           raw_identity=identity, current_locations=locations, definition_stamp=stamp)
     return SummaryPlan(
         summary, definition, None, tuple(sorted(reached)), reasons, frozenset(staff), current,
         raw_identity=identity, locations_changed=frozenset(moved), current_locations=locations,
-        cells=cells, cell_reasons=cell_reasons,
+        cells=cells, cell_reasons=cell_reasons, definition_stamp=stamp,
     )
 
 

@@ -184,8 +184,8 @@ def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
         SummaryState.objects.filter(name__in=dependents(p.summary.name), full_reason="").update(
             full_reason=f"{p.summary.name} was rebuilt in full")
     moment = ledger.now()
-    defaults = {"definition_hash": p.definition, "built_at": moment, "full_reason": "",
-                "raw_identity": p.raw_identity, "row_count": _row_count(p, deleted, written)}
+    defaults = {"definition_hash": p.definition, "definition_stamp": p.definition_stamp, "built_at": moment,
+                "full_reason": "", "raw_identity": p.raw_identity, "row_count": _row_count(p, deleted, written)}
     if p.full:
         defaults["full_built_at"] = moment
     state, created = SummaryState.objects.update_or_create(
@@ -285,7 +285,7 @@ def plan(
     unclaimed = changes.peek()
     backfill = backfill_range(since, until)
     state = capture.inspect()
-    snapshot = Snapshot()
+    snapshot = Snapshot(summaries)
     return [
         plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed, capture=state,
                      drifted=_drifted(s, verify and not full), snapshot=snapshot)
@@ -324,7 +324,7 @@ def build_summaries(
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
                 dimensions.refresh()  # names and the location tree for the reading side
                 state = capture.inspect()
-                snapshot = Snapshot()  # dimension values and lookups, read once for every summary
+                snapshot = Snapshot(summaries)  # dimension values and lookups, read once for every summary
                 for summary in summaries:
                     drifted = _drifted(summary, verify and not full)
                     if verify and not full:

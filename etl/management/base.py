@@ -23,6 +23,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from etl.db.schema import checked_once
 from etl.management import interrupts, preflight
 
 EXIT_USAGE = 2
@@ -117,8 +118,9 @@ class EtlCommand(BaseCommand):
 
     def execute(self, *args, **options):
         try:
-            self.preflight(options)
-            return super().execute(*args, **options)
+            with checked_once():  # what the preflight found complete, the command need not check again
+                self.preflight(options)
+                return super().execute(*args, **options)
         except KeyboardInterrupt:
             raise CommandError(self.interrupted_message, returncode=EXIT_INTERRUPTED) from None
         except Exception as exc:

@@ -33,9 +33,10 @@ def clinic_day_reference(window: Sequence[DateRange] | None, cells: Cells | None
     pairs = None if cells is None else cells_cte(cells)
 
     def kept(table):
-        where = dated(table.c.start_at, window)
         if pairs is None:
-            return where
+            return dated(table.c.start_at, window)
+        # The rows are matched against the pairs: a coarser day filter reads the same rows.
+        where = dated(table.c.start_at, cells.scan_window)
         early = [id_value(table.c.location_id).in_(sorted(cells.locations))] if cells.locations is not None else []
         return and_(where, *early, in_cells(date_part(table.c.start_at), places.c.clinic_id, pairs))
 

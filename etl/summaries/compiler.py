@@ -231,6 +231,8 @@ def summary_rows(decl: Declaration, window: Window = None, cells: Cells | None =
             if locations is not None and len(locations) > MAX_LOCATIONS:
                 locations = None
             picked = (cells.key, cells_cte(cells), locations)
+            # Every source row is matched against the pairs: a coarser day filter reads the same rows.
+            window = cells.scan_window
     grouped = [grouped_cte(decl, inp, read_window(decl, window), picked, keys) for inp in decl.inputs]
     rows = grouped[0] if len(grouped) == 1 else matched_cte(decl, grouped)
     if _of_kind(decl, Rounded):

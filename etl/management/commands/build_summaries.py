@@ -1,8 +1,11 @@
 """``manage.py build_summaries``: bring the summary tables up to date with the raw tables."""
+import gc
+
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from etl.engine.locks import BuildLocked
+from etl.engine.plan import trust_code_stamps
 from etl.engine.progress import LineProgress, quiet as no_progress
 from etl.engine.service import BuildError, GateFailed, build_sql, build_summaries, plan
 from etl.management.base import EXIT_USAGE, EtlCommand
@@ -53,6 +56,18 @@ class Command(EtlCommand):
                                  " publish once all succeeded, and wait for it (PostgreSQL only)")
         parser.add_argument("--batch-days", type=int, metavar="DAYS",
                             help="days per fan-out batch (default: ETL_FANOUT_BATCH_DAYS, 31)")
+
+    def run_from_argv(self, argv):
+        # A process of its own (manage.py): the objects alive now (Django, SQLAlchemy, the
+        # declarations, ~100,000 of them) live as long as the process. Frozen, the garbage
+        # collector stops walking them: a one-day build at 1M visits otherwise spent 0.05 s
+        # of its work in one full collection. Not in call_command, whose caller's objects
+        # are not the command's to keep.
+        gc.freeze()
+        # Nothing in it replaces a summary at runtime: a definition hash recorded by such a
+        # process with the same code stamp is reused instead of compiled (0.1 s a build).
+        trust_code_stamps()
+        super().run_from_argv(argv)
 
     def preflight(self, options: dict) -> None:
         if options.get("status"):
