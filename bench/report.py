@@ -75,8 +75,12 @@ def ratios(entries: dict[str, dict | str]) -> dict[str, float]:
 
 def targets(ctx: Context, entries: dict, r: dict[str, float]) -> list[dict]:
     """The issue's targets, each met, NOT met, or n/a (not measured at this size)."""
-    full, gen = entries.get(FULL), entries.get(GENERATE)
-    peak = full["peak_mb"] if isinstance(full, dict) else None
+    gen = entries.get(GENERATE)
+    # The highest of every build entry, small builds included: the goal is of the command.
+    peaks = {name: entries[name]["peak_mb"] for name in (FULL, DAY, STAFF, LOCATION)
+             if isinstance(entries.get(name), dict) and entries[name].get("peak_mb") is not None}
+    top = max(peaks, key=peaks.get) if peaks else None
+    peak = peaks[top] if top else None
     gen_s = gen["median_seconds"] if isinstance(gen, dict) else None
     at_1m = ctx.visits == 1_000_000 and gen_s is not None
     gen_shown = (f"{gen_s:.1f} s" if at_1m else "n/a" if gen_s is None
@@ -88,7 +92,7 @@ def targets(ctx: Context, entries: dict, r: dict[str, float]) -> list[dict]:
          f"{r.get(STAFF, 0):.1%}"),
         ("incremental build after a busy department moved to another clinic <= 10% of full", r.get(LOCATION),
          0.10, f"{r.get(LOCATION, 0):.1%}"),
-        ("peak memory of build_summaries <= 150 MB", peak, 150, f"{peak or 0:.0f} MB"),
+        ("peak memory of build_summaries <= 150 MB", peak, 150, f"{peak or 0:.0f} MB ({top})"),
         ("generate_emr of 1M visits < 60 s", gen_s if at_1m else None, 60, gen_shown),
     ]
     return [{"target": text, "value": value, "limit": limit,
