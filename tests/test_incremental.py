@@ -117,21 +117,6 @@ def test_staff_role_change_rewrites_history(built):
     assert cells_rebuilt(report) == {"staff_summary": 2, "staff_cost_summary": 2}
 
 
-def test_a_build_reads_the_built_staff_values_once_and_each_summary_compares_its_own(built):
-    from django.test.utils import CaptureQueriesContext
-
-    s = raw("emr_staff")
-    db.execute(update(s).where(s.c.id == 500).values(role_id=11))  # Physicians -> Nursing
-    with CaptureQueriesContext(connection) as queries:
-        report = build_summaries()
-    reads = [q["sql"] for q in queries.captured_queries
-             if "etl_built_staff_group" in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 1
-    # the role group changed: both section-2 summaries find 500's two (day, location) pairs
-    assert cells_rebuilt(report) == {"staff_summary": 2, "staff_cost_summary": 2}
-    assert tables() == full_build_tables()
-
-
 def test_staff_cost_change(built):
     s = raw("emr_staff")
     db.execute(update(s).where(s.c.id == 505).values(hourly_cost=handmade.D("55.55")))

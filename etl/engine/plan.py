@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 import sys
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import django
 import sqlalchemy
@@ -34,9 +33,7 @@ from etl import db
 from etl.engine.capture import CaptureState, inspect as inspect_capture
 from etl.engine.changes import FULL_REBUILD_DAYS, LoggedChanges
 from etl.dates import Cells, DateRange, merge_days
-from etl.engine.staffdiff import (
-    Lookups, StaffValues, built_staff_groups_of, changed_staff, current_staff_groups, pairs_with,
-)
+from etl.engine.staffdiff import Lookups, StaffValues, built_staff_groups, changed_staff, current_staff_groups, pairs_with
 from etl.engine import locationdiff
 from etl.summaries import SUMMARIES, Summary
 from etl.text import count
@@ -110,22 +107,10 @@ class Snapshot:
     """The dimension values one build plans with, read once and shared by its summaries
     (each read is a walk of the role or location tree): every staff member's role group,
     group name and cost, every located location's (clinic, region), and the raw lookups
-    of dimension edits (:data:`~etl.engine.staffdiff.Lookups`), and the staff values the
-    planned ``summaries`` last built with (one read for all of them)."""
+    of dimension edits (:data:`~etl.engine.staffdiff.Lookups`)."""
 
-    def __init__(self, summaries: Iterable[Summary] = ()) -> None:
+    def __init__(self) -> None:
         self.lookups: Lookups = {}
-        # the summaries to plan, by name, whose built staff values are still to be read
-        self._unread = {s.name for s in summaries if s.staff_fields}
-        self._built_staff: dict[str, dict[int, StaffValues]] = {}
-
-    def built_staff(self, summary: Summary) -> dict[int, StaffValues]:
-        """``summary``'s staff values as last built: those of every summary still to plan
-        are read at once, on the first one's plan (a summary's rebuild writes only its own)."""
-        if summary.name not in self._built_staff:
-            self._built_staff.update(built_staff_groups_of(self._unread | {summary.name}))
-            self._unread.clear()
-        return self._built_staff.pop(summary.name)
 
     @cached_property
     def staff(self) -> dict[int, StaffValues]:
@@ -226,7 +211,7 @@ def plan_summary(
     logged = set(PendingDay.objects.filter(summary=summary.name).values_list("day", flat=True))
     if unclaimed is not None:
         logged |= set(unclaimed.days)
-    staff = (changed_staff(snapshot.built_staff(summary), current, summary.staff_fields)
+    staff = (changed_staff(built_staff_groups(summary.name), current, summary.staff_fields)
              if summary.staff_fields else set())  # a summary that reads no staff value compares none
     backfill_days = set(backfill.each_day()) if backfill else set()
     moved: set[int] = set()

@@ -285,7 +285,7 @@ def plan(
     unclaimed = changes.peek()
     backfill = backfill_range(since, until)
     state = capture.inspect()
-    snapshot = Snapshot(summaries)
+    snapshot = Snapshot()
     return [
         plan_summary(s, force_full=full, backfill=backfill, unclaimed=unclaimed, capture=state,
                      drifted=_drifted(s, verify and not full), snapshot=snapshot)
@@ -324,7 +324,7 @@ def build_summaries(
                     progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
                 dimensions.refresh()  # names and the location tree for the reading side
                 state = capture.inspect()
-                snapshot = Snapshot(summaries)  # dimension values and lookups, read once for every summary
+                snapshot = Snapshot()  # dimension values and lookups, read once for every summary
                 for summary in summaries:
                     drifted = _drifted(summary, verify and not full)
                     if verify and not full:

@@ -47,22 +47,12 @@ def current_staff_groups() -> dict[int, StaffValues]:
 def built_staff_groups(summary: str) -> dict[int, StaffValues]:
     """Every member's values as ``summary`` last built them (thousands of rows: read as
     tuples, not model rows)."""
-    return built_staff_groups_of([summary])[summary]
-
-
-def built_staff_groups_of(summaries: Iterable[str]) -> dict[str, dict[int, StaffValues]]:
-    """:func:`built_staff_groups` of each of ``summaries``, in one statement (a build plans
-    every summary: one read instead of one a summary)."""
     from etl.models import BuiltStaffGroup
 
     t = table_for_model(BuiltStaffGroup)
-    names = sorted(set(summaries))
-    built: dict[str, dict[int, StaffValues]] = {name: {} for name in names}
-    rows = db.fetch_all(select(t.c.summary, t.c.staff_id, t.c.role_group_id, t.c.role_group_name,
-                               t.c.hourly_cost_cents).where(t.c.summary.in_(names)))
-    for summary, staff_id, group, name, cents in rows:
-        built[summary][staff_id] = (group, name, cents)
-    return built
+    rows = db.fetch_all(select(t.c.staff_id, t.c.role_group_id, t.c.role_group_name, t.c.hourly_cost_cents)
+                        .where(t.c.summary == summary))
+    return {staff_id: (group, name, cents) for staff_id, group, name, cents in rows}
 
 
 # What each field of ``Summary.staff_fields`` compares, as positions in StaffValues.
