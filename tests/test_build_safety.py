@@ -267,3 +267,19 @@ def test_incremental_sql_inlines_the_days(built):
     assert "2024-03-02 00:00:00" in script and "2024-03-03 00:00:00" in script
     assert script.count("INSERT INTO") == 6  # one per summary
 
+
+
+def test_the_code_stamp_follows_the_raw_schema_file(tmp_path, monkeypatch):
+    """The raw tables are reflected from ``sql/emr_schema.sql``, outside the etl package: an
+    edit of that file changes what the summaries compile to, so it changes the stamp too
+    (and an unchanged copy of it does not)."""
+    from etl.db import tables
+    from etl.engine import plan
+
+    before = plan.code_stamp.__wrapped__()
+    same = tmp_path / "emr_schema.sql"
+    same.write_bytes(tables.SCHEMA_FILE.read_bytes())
+    monkeypatch.setattr(tables, "SCHEMA_FILE", same)
+    assert plan.code_stamp.__wrapped__() == before
+    same.write_bytes(tables.SCHEMA_FILE.read_bytes() + b"\n-- an edit\n")
+    assert plan.code_stamp.__wrapped__() != before

@@ -76,12 +76,15 @@ def trust_code_stamps() -> None:
 @lru_cache(maxsize=None)
 def code_stamp() -> str:
     """sha256 of everything a summary's compiled query comes from: every source file of
-    the etl package (declarations, query builders, compiler, models), the SQLAlchemy,
-    Django and Python versions and the EMR dialect's name. Reading the files takes a few
-    milliseconds; compiling the six summaries, a tenth of a second."""
+    the etl package (declarations, query builders, compiler, models), the raw tables'
+    DDL they are reflected from (``sql/emr_schema.sql``, outside the package), the
+    SQLAlchemy, Django and Python versions and the EMR dialect's name. Reading the files
+    takes a few milliseconds; compiling the six summaries, a tenth of a second."""
+    from etl.db.tables import SCHEMA_FILE
+
     digest = hashlib.sha256(f"{sqlalchemy.__version__}\n{django.__version__}\n{sys.version}\n".encode())
-    for path in sorted(CODE_ROOT.rglob("*.py")):
-        digest.update(f"{path.relative_to(CODE_ROOT).as_posix()}\n".encode())
+    for path in sorted(CODE_ROOT.rglob("*.py")) + [SCHEMA_FILE]:
+        digest.update(f"{path.name if path == SCHEMA_FILE else path.relative_to(CODE_ROOT).as_posix()}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
