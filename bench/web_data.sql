@@ -61,8 +61,9 @@ SELECT date_trunc('month', day)::date, region_id, count(DISTINCT clinic_id), sum
 FROM clinic_day GROUP BY 1, 2;
 
 -- What a build records of each summary it wrote (the row count serves unfiltered listings).
-INSERT INTO etl_summary_state (name, definition_hash, built_at, full_built_at, full_reason, raw_identity, row_count)
-SELECT name, 'bench', now(), now(), '', '', row_count
+INSERT INTO etl_summary_state (name, definition_hash, definition_stamp, built_at, full_built_at, full_reason,
+                               raw_identity, row_count)
+SELECT name, 'bench', '', now(), now(), '', '', row_count
 FROM (SELECT 'staff_summary' AS name, count(*) AS row_count FROM staff_summary
       UNION ALL SELECT 'staff_cost_summary', count(*) FROM staff_cost_summary
       UNION ALL SELECT 'clinic_day', count(*) FROM clinic_day
