@@ -80,7 +80,7 @@ def test_incremental_duplicates_are_refused_where_the_grain_scan_is_skipped(buil
     runs. Either way the build fails and keeps the old rows."""
     from etl.db import vendor
     from etl.engine.gates import grain_enforced
-    from etl.engine.plan import definition_hash
+    from etl.engine.definitions import definition_hash
 
     enforced = {name: grain_enforced(s.model_label, s.table, s.grain) for name, s in registry.SUMMARIES.items()}
     postgres = vendor() == "postgresql"
@@ -109,14 +109,14 @@ def trusted(monkeypatch):
     compilation of a definition hash recorded (by summary name) and none remembered from
     before, and the trust withdrawn after the test."""
     from etl import db
-    from etl.engine import plan
+    from etl.engine import definitions
 
     compiled = []
     real = db.literal_sql
-    monkeypatch.setattr(plan, "_TRUSTED_STAMPS", False)
-    monkeypatch.setattr(plan, "_DEFINITIONS", {})
+    monkeypatch.setattr(definitions, "_TRUSTED_STAMPS", False)
+    monkeypatch.setattr(definitions, "_DEFINITIONS", {})
     monkeypatch.setattr(db, "literal_sql", lambda stmt, vendor: compiled.append(1) or real(stmt, vendor))
-    plan.trust_code_stamps()
+    definitions.trust_code_stamps()
     return compiled
 
 
@@ -125,7 +125,7 @@ def stamps() -> set[str]:
 
 
 def test_a_trusted_build_reuses_the_definition_compiled_under_the_same_code_stamp(built, trusted, monkeypatch):
-    from etl.engine import plan
+    from etl.engine import definitions
 
     assert stamps() == {""}  # built by this (test) process before it trusted stamps: none
     hashes = dict(SummaryState.objects.values_list("name", "definition_hash"))
@@ -133,13 +133,13 @@ def test_a_trusted_build_reuses_the_definition_compiled_under_the_same_code_stam
     assert len(trusted) == 6 and stamps() == {""}  # compiled (stored unstamped); up to date: nothing recorded
     add("emr_visit", visit(900, handmade.DAY1.isoformat()))
     trusted.clear()
-    monkeypatch.setattr(plan, "_DEFINITIONS", {})  # a new process
+    monkeypatch.setattr(definitions, "_DEFINITIONS", {})  # a new process
     report = build_summaries()
     assert len(trusted) == 6 and len(report.results) == 6  # rebuilt: each records its stamp
     assert len(stamps()) == 1 and "" not in stamps()
     assert dict(SummaryState.objects.values_list("name", "definition_hash")) == hashes
     trusted.clear()
-    monkeypatch.setattr(plan, "_DEFINITIONS", {})  # a new process
+    monkeypatch.setattr(definitions, "_DEFINITIONS", {})  # a new process
     add("emr_visit", visit(901, handmade.DAY1.isoformat()))
     report = build_summaries()
     assert trusted == []  # none compiled
@@ -156,12 +156,12 @@ def stamped():
 
 def test_a_trusted_build_compiles_under_another_code_stamp_and_finds_a_changed_definition(
         built, trusted, monkeypatch, capsys):
-    from etl.engine import plan
+    from etl.engine import definitions
 
     stamped()
     trusted.clear()
-    monkeypatch.setattr(plan, "_DEFINITIONS", {})
-    monkeypatch.setattr(plan, "code_stamp", lambda: "the code changed")
+    monkeypatch.setattr(definitions, "_DEFINITIONS", {})
+    monkeypatch.setattr(definitions, "code_stamp", lambda: "the code changed")
 
     replace_definition(monkeypatch, "staff_summary", relabelled)
     call_command("build_summaries")
@@ -172,7 +172,8 @@ def test_a_trusted_build_compiles_under_another_code_stamp_and_finds_a_changed_d
 
 
 def test_a_summary_not_in_the_registry_is_compiled_even_in_a_trusted_process(built, trusted):
-    from etl.engine.plan import definition_hash, plan_summary
+    from etl.engine.definitions import definition_hash
+    from etl.engine.plan import plan_summary
 
     stamped()
     trusted.clear()
@@ -186,10 +187,10 @@ def test_a_summary_not_in_the_registry_is_compiled_even_in_a_trusted_process(bui
 
 
 def test_an_untrusted_build_records_no_stamp(built, trusted, monkeypatch):
-    from etl.engine import plan
+    from etl.engine import definitions
 
     stamped()
-    monkeypatch.setattr(plan, "_TRUSTED_STAMPS", False)
+    monkeypatch.setattr(definitions, "_TRUSTED_STAMPS", False)
     add("emr_visit", visit(902, handmade.DAY1.isoformat()))
     report = build_summaries()
     assert len(report.results) == 6
@@ -274,12 +275,12 @@ def test_the_code_stamp_follows_the_raw_schema_file(tmp_path, monkeypatch):
     edit of that file changes what the summaries compile to, so it changes the stamp too
     (and an unchanged copy of it does not)."""
     from etl.db import tables
-    from etl.engine import plan
+    from etl.engine import definitions
 
-    before = plan.code_stamp.__wrapped__()
+    before = definitions.code_stamp.__wrapped__()
     same = tmp_path / "emr_schema.sql"
     same.write_bytes(tables.SCHEMA_FILE.read_bytes())
     monkeypatch.setattr(tables, "SCHEMA_FILE", same)
-    assert plan.code_stamp.__wrapped__() == before
+    assert definitions.code_stamp.__wrapped__() == before
     same.write_bytes(tables.SCHEMA_FILE.read_bytes() + b"\n-- an edit\n")
-    assert plan.code_stamp.__wrapped__() != before
+    assert definitions.code_stamp.__wrapped__() != before

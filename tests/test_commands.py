@@ -72,15 +72,15 @@ def test_a_build_process_freezes_its_startup_objects(emr, monkeypatch):
 def test_only_a_build_process_trusts_code_stamps(emr, monkeypatch):
     """``manage.py build_summaries`` runs the code on disk: it trusts definition hashes
     recorded under its code stamp. ``call_command`` (tests, other programs) does not."""
-    from etl.engine import plan
+    from etl.engine import definitions
     from etl.management.base import EtlCommand
     from etl.management.commands.build_summaries import Command
 
-    monkeypatch.setattr(plan, "_TRUSTED_STAMPS", False)
+    monkeypatch.setattr(definitions, "_TRUSTED_STAMPS", False)
     call_command("build_summaries", "--status")
-    assert plan._TRUSTED_STAMPS is False
+    assert definitions._TRUSTED_STAMPS is False
     trusted_at_start = []
-    monkeypatch.setattr(EtlCommand, "run_from_argv", lambda self, argv: trusted_at_start.append(plan._TRUSTED_STAMPS))
+    monkeypatch.setattr(EtlCommand, "run_from_argv", lambda self, argv: trusted_at_start.append(definitions._TRUSTED_STAMPS))
     try:
         Command().run_from_argv(["manage.py", "build_summaries", "--status"])
     finally:

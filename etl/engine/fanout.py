@@ -33,7 +33,8 @@ from sqlalchemy.schema import CreateTable, DropTable
 from etl import db
 from etl.engine import changes, dimensions, gates, ledger, statements
 from etl.engine.locks import build_lock
-from etl.engine.plan import SummaryPlan, definition_hash, plan_summary
+from etl.engine.definitions import definition_hash
+from etl.engine.plan import SummaryPlan, plan_summary
 from etl.engine.service import BuildError, GateFailed, _choose, _record_built, backfill_range, check_ready
 from etl.engine.staffdiff import current_staff_groups
 from etl.engine.transient import is_unreachable

@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from etl.engine.locks import BuildLocked
-from etl.engine.plan import trust_code_stamps
+from etl.engine.definitions import trust_code_stamps
 from etl.engine.progress import LineProgress, quiet as no_progress
 from etl.engine.service import BuildError, GateFailed, build_sql, build_summaries, plan
 from etl.management.base import EXIT_USAGE, EtlCommand
