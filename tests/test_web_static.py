@@ -48,3 +48,22 @@ def test_static_files_are_served_with_debug_off(client):
         response = client.get(path)
         assert response.status_code == 200, path
         assert len(b"".join(response.streaming_content) if response.streaming else response.content) > 100
+
+
+
+def test_no_warning_about_static_files_not_collected_yet(tmp_path, settings):
+    """Static files are served from the apps' folders until ``collectstatic`` fills
+    STATIC_ROOT, so a server started before it (``make serve``, the bench) has nothing
+    to warn about; another missing folder is still reported."""
+    import warnings
+
+    from project.static import StaticFilesMiddleware
+
+    assert "project.static.StaticFilesMiddleware" in settings.MIDDLEWARE
+    settings.STATIC_ROOT = tmp_path / "not-collected"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        middleware = StaticFilesMiddleware(lambda request: None)
+        assert [str(w.message) for w in caught] == []
+        middleware.add_files(str(tmp_path / "elsewhere"), prefix="/x/")
+    assert [str(w.message) for w in caught] == [f"No directory at: {tmp_path / 'elsewhere'}/"]
