@@ -247,6 +247,9 @@ CELERY_BEAT_SCHEDULE = {
 # batch; how long the publish waits for the build lock; after how long a run whose batches
 # are all done but that was never published counts as having lost its chord callback; and
 # after how long an unfinished run is abandoned (beyond redelivery of a dead worker's batch).
+# Full rebuilds on PostgreSQL run side by side, one connection each, up to this many at
+# once (etl/engine/lanes.py; 1: one after the other). Summaries that read others wait for them.
+ETL_BUILD_CONCURRENCY = _env_number("ETL_BUILD_CONCURRENCY", 3)
 ETL_FANOUT_BATCH_DAYS = _env_number("ETL_FANOUT_BATCH_DAYS", 31)
 ETL_FANOUT_PUBLISH_WAIT = _env_number("ETL_FANOUT_PUBLISH_WAIT", 60.0, float)
 ETL_FANOUT_GRACE_SECONDS = _env_number("ETL_FANOUT_GRACE_SECONDS", 60.0, float)

@@ -32,6 +32,7 @@ from etl.engine import capture, changes, dimensions, fingerprints, gates, ledger
 from etl import db
 from etl.db import swap
 from etl.dates import DateRange
+from etl.engine.lanes import Lanes
 from etl.engine.locks import BuildLocked, build_lock
 from etl.engine.plan import Snapshot, SummaryPlan, plan_summary
 from etl.engine.progress import Progress, quiet
@@ -251,6 +252,13 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                          time.perf_counter() - started, p.cell_count)
 
 
+def _rebuild_reported(p: SummaryPlan, progress: Progress) -> SummaryResult:
+    result = rebuild(p, progress)
+    progress(f"{p.summary.name}: {count(result.rows_written, 'row')} written,"
+             f" {result.rows_deleted:,} replaced, in {result.seconds:.2f} s")
+    return result
+
+
 def _check_gates(p: SummaryPlan, swap_plan) -> int:
     """The publish gates over what the plan rebuilt: its whole days, then its (day, key)
     pairs on their own; the number of whole days written."""
@@ -318,28 +326,37 @@ def build_summaries(
         with build_lock(wait):
             run = ledger.start(trigger, mode, chosen)
             results: list[SummaryResult] = []
+            lanes = Lanes(lambda p: _rebuild_reported(p, lanes.say), progress, chosen)
             try:
-                claimed = changes.claim(list(SUMMARIES))
-                if not claimed.empty:
-                    progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
-                dimensions.refresh()  # names and the location tree for the reading side
-                state = capture.inspect()
-                snapshot = Snapshot()  # dimension values and lookups, read once for every summary
-                for summary in summaries:
-                    drifted = _drifted(summary, verify and not full)
-                    if verify and not full:
-                        progress(f"{summary.name}: verified, {count(len(drifted), 'day')} drifted")
-                    p = plan_summary(summary, force_full=full, backfill=backfill, capture=state, drifted=drifted,
-                                     snapshot=snapshot)
-                    progress(p.describe())
-                    if p.up_to_date:
-                        continue
-                    result = rebuild(p, progress)
-                    progress(
-                        f"{summary.name}: {count(result.rows_written, 'row')} written,"
-                        f" {result.rows_deleted:,} replaced, in {result.seconds:.2f} s"
-                    )
-                    results.append(result)
+                try:
+                    claimed = changes.claim(list(SUMMARIES))
+                    if not claimed.empty:
+                        progress(f"claimed changes on {count(len(claimed.days), 'day')} from the change log")
+                    dimensions.refresh()  # names and the location tree for the reading side
+                    state = capture.inspect()
+                    snapshot = Snapshot()  # dimension values and lookups, read once for every summary
+                    for summary in summaries:
+                        lanes.wait_for(summary.depends_on)  # plan it on its inputs' new rows
+                        drifted = _drifted(summary, verify and not full)
+                        if verify and not full:
+                            lanes.say(f"{summary.name}: verified, {count(len(drifted), 'day')} drifted")
+                        p = plan_summary(summary, force_full=full, backfill=backfill, capture=state,
+                                         drifted=drifted, snapshot=snapshot)
+                        lanes.say(p.describe())
+                        if p.up_to_date:
+                            continue
+                        if lanes.takes(p):  # a full rebuild: beside the others (etl.engine.lanes)
+                            lanes.start(p)
+                            continue
+                        lanes.wait_all()
+                        results.append(_rebuild_reported(p, lanes.say))
+                    lanes.wait_all()
+                except BaseException:
+                    lanes.stop()  # this build failed: the rebuilds still running roll back
+                    raise
+                finally:
+                    results.extend(lanes.finish())
+                    results.sort(key=lambda r: chosen.index(r.name))
             except GateFailed as exc:
                 ledger.finish(run, "gate_failed", error=str(exc), **_totals(results))
                 raise
