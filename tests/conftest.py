@@ -24,6 +24,18 @@ def emr(db):
 
 
 @pytest.fixture
+def committed_handmade(transactional_db):
+    """The raw tables with the hand-made data (tests/handmade.py), committed, so other
+    connections see them (a printed script run in psql, a build's lanes)."""
+    from . import handmade
+
+    init_emr(drop=True)
+    handmade.load()
+    yield
+    init_emr(drop=True)
+
+
+@pytest.fixture
 def postgres_emr_url():
     """A throw-away PostgreSQL database for the raw tables, on the server named by
     TEST_POSTGRES_URL (``make test`` sets it whenever PostgreSQL is configured)."""

@@ -8,7 +8,6 @@ from django.db import connection
 
 from etl.engine.service import GateFailed, build_summaries
 from etl.models import BuildRun, StaffCostSummary, StaffSummary
-from etl.db.schema import init_emr
 from etl.queries.staff_summary import staff_summary_rows
 
 from . import handmade
@@ -59,16 +58,7 @@ def test_full_rebuilds_side_by_side_equal_one_after_the_other(tmp_path):
         drop()
 
 
-@pytest.fixture
-def committed_emr(transactional_db):
-    """The raw tables with the hand-made data, committed (a lane's connection must see them)."""
-    init_emr(drop=True)
-    handmade.load()
-    yield
-    init_emr(drop=True)
-
-
-def test_a_failing_gate_in_a_lane_publishes_nothing_of_that_summary(committed_emr, monkeypatch, settings):
+def test_a_failing_gate_in_a_lane_publishes_nothing_of_that_summary(committed_handmade, monkeypatch, settings):
     settings.ETL_BUILD_CONCURRENCY = 3
     build_summaries(full=True)
     before = summary_rows(StaffSummary, handmade.STAFF_SUMMARY_FIELDS)

@@ -45,15 +45,7 @@ def both_tables():
     )
 
 
-@pytest.fixture
-def loaded(transactional_db):
-    init_emr(drop=True)
-    handmade.load()
-    yield
-    init_emr(drop=True)
-
-
-def test_printed_full_build_gives_the_same_tables(loaded):
+def test_printed_full_build_gives_the_same_tables(committed_handmade):
     out = StringIO()
     call_command("build_summaries", "--full", "--sql", stdout=out)
     script = out.getvalue()
@@ -62,7 +54,7 @@ def test_printed_full_build_gives_the_same_tables(loaded):
     assert both_tables() == (handmade.EXPECTED_STAFF_SUMMARY, handmade.EXPECTED_STAFF_COST_SUMMARY)
 
 
-def test_printed_window_build_inlines_dates_and_matches(loaded):
+def test_printed_window_build_inlines_dates_and_matches(committed_handmade):
     build_summaries()
     built = both_tables()
     window = [DateRange(dt.date(2024, 3, 1), dt.date(2024, 3, 3))]
@@ -76,7 +68,7 @@ def test_printed_window_build_inlines_dates_and_matches(loaded):
     assert both_tables() == built
 
 
-def test_printed_build_after_a_role_change_rebuilds_its_pairs_and_matches(loaded):
+def test_printed_build_after_a_role_change_rebuilds_its_pairs_and_matches(committed_handmade):
     build_summaries()
     staff = raw("emr_staff")
     db.execute(update(staff).where(staff.c.id == 500).values(role_id=11))  # Physicians -> Nursing
