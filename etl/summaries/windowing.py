@@ -8,16 +8,53 @@ named CTE over the row values before it:
 - ``spread``: the standard deviations;
 
 and the scores the final SELECT computes from them (z-scores, outlier flags, changes).
+
+On PostgreSQL the means and the sums a standard deviation is made of are exact
+``numeric`` sums of the values (decimals: ``patients_per_hour``, ``cost_per_patient``),
+turned into floats at the end. A ``RANGE`` frame that slides by a day then adds the
+entering rows and takes away the leaving ones (``numeric`` sums have an inverse), where a
+float sum, a ``MIN`` or a ``MAX`` is recomputed over the whole frame for every row (28
+days here): the location edit's ``clinic_score`` statement went from 635 to 193 ms. And
+exact sums need no centring and no ``MIN`` = ``MAX`` test: ``n·Σx² − (Σx)²`` is 0 exactly
+when the values are equal. SQLite has no exact decimal arithmetic: there the values are
+floats, centred, with the ``MIN`` = ``MAX`` test. Both stay within the contract's
+tolerance of the true values (section 4).
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Float, case, cast, false, func, literal, or_, select, true, type_coerce
+from sqlalchemy import (ColumnElement, Float, Numeric, case, cast, false, func, literal, null, or_, select, true,
+                        type_coerce)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from etl.queries.calendar import month_number
 from etl.queries.portable import relative_change
 from etl.queries.windows import day_number
 from etl.summaries.declare import Change, Declaration, Outlier, Previous, Rank, Rolling, StdDev, ZScore
+
+
+class OnPostgres(ColumnElement):
+    """``postgresql`` on PostgreSQL, ``other`` on every other database (one declaration,
+    compiled for either)."""
+
+    inherit_cache = True
+    _traverse_internals = [("postgresql", InternalTraversal.dp_clauseelement),
+                           ("other", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, postgresql: ColumnElement, other: ColumnElement):
+        self.postgresql, self.other = postgresql, other
+        self.type = other.type
+
+
+@compiles(OnPostgres)
+def _other(element: OnPostgres, compiler, **kw) -> str:
+    return compiler.process(element.other, **kw)
+
+
+@compiles(OnPostgres, "postgresql")
+def _postgresql(element: OnPostgres, compiler, **kw) -> str:
+    return compiler.process(element.postgresql, **kw)
 
 
 def windows_of(decl: Declaration, kind: type) -> list:
@@ -33,7 +70,8 @@ def centred_cte(decl: Declaration, rows: CTE) -> CTE:
     for sd in windows_of(decl, StdDev):
         x = cast(rows.c[sd.of], Float)
         mean = func.avg(x).over(partition_by=[rows.c[p] for p in sd.partition_by])
-        columns += [x.label(f"{sd.name}_x"), (x - mean).label(f"{sd.name}_y")]
+        # PostgreSQL sums the exact values instead (module docstring): no centring there.
+        columns += [x.label(f"{sd.name}_x"), OnPostgres(cast(null(), Float), x - mean).label(f"{sd.name}_y")]
     return select(rows, *columns).cte("centred")
 
 
@@ -58,13 +96,17 @@ def spread_cte(decl: Declaration, rows: CTE) -> CTE:
     spreads = []
     for sd in windows_of(decl, StdDev):
         n, s1, s2 = (rows.c[f"{sd.name}_{part}"] for part in ("n", "s1", "s2"))
-        squares = s2 - s1 * s1 / type_coerce(n, Float)  # a float division on both databases
-        spreads.append(case(
+        squares = s2 - s1 * s1 / type_coerce(n, Float)  # a float division
+        floats = case(
             (n < 2, None),
             (rows.c[f"{sd.name}_lo"] == rows.c[f"{sd.name}_hi"], 0.0),
             (squares <= 0, 0.0),
             else_=func.sqrt(squares / type_coerce(n - 1, Float)),
-        ).label(sd.name))
+        )
+        # Exact sums: n·Σx² − (Σx)² is n(n − 1) times the variance, 0 exactly for equal values.
+        spread = n * s2 - s1 * s1
+        exact = case((n < 2, None), (spread <= 0, 0.0), else_=func.sqrt(cast(spread / (n * (n - 1)), Float)))
+        spreads.append(OnPostgres(exact, floats).label(sd.name))
     return select(rows, *spreads).cte("spread")
 
 
@@ -72,11 +114,11 @@ def _window(decl: Declaration, w: Rolling | Rank | Previous, rows: CTE) -> Colum
     partition = [rows.c[p] for p in w.partition_by]
     value = rows.c[w.of]
     if isinstance(w, Rolling):
+        frame = dict(partition_by=partition, order_by=day_number(rows.c[decl.day]), range_=w.days)
         if w.function == "avg":  # a mean is a float, as PostgreSQL's avg of a decimal would not be
-            value = cast(value, Float)
-        return getattr(func, w.function)(value).over(
-            partition_by=partition, order_by=day_number(rows.c[decl.day]), range_=w.days,
-        )
+            return OnPostgres(cast(func.avg(cast(value, Numeric)).over(**frame), Float),
+                              func.avg(cast(value, Float)).over(**frame))
+        return getattr(func, w.function)(value).over(**frame)
     if isinstance(w, Previous):
         return _previous(decl, value, partition, rows.c[decl.day])
     return _rank(w, value, partition)
@@ -87,12 +129,14 @@ def _spread_sums(decl: Declaration, sd: StdDev, rows: CTE) -> list[ColumnElement
     frame = dict(partition_by=[rows.c[p] for p in sd.partition_by], order_by=day_number(rows.c[decl.day]),
                  range_=sd.days)
     x, y = rows.c[f"{sd.name}_x"], rows.c[f"{sd.name}_y"]
+    exact = cast(rows.c[sd.of], Numeric)  # PostgreSQL (module docstring)
+    nothing = cast(null(), Float)
     return [
         func.count(x).over(**frame).label(f"{sd.name}_n"),
-        func.sum(y).over(**frame).label(f"{sd.name}_s1"),
-        func.sum(y * y).over(**frame).label(f"{sd.name}_s2"),
-        func.min(x).over(**frame).label(f"{sd.name}_lo"),
-        func.max(x).over(**frame).label(f"{sd.name}_hi"),
+        OnPostgres(func.sum(exact).over(**frame), func.sum(y).over(**frame)).label(f"{sd.name}_s1"),
+        OnPostgres(func.sum(exact * exact).over(**frame), func.sum(y * y).over(**frame)).label(f"{sd.name}_s2"),
+        OnPostgres(nothing, func.min(x).over(**frame)).label(f"{sd.name}_lo"),
+        OnPostgres(nothing, func.max(x).over(**frame)).label(f"{sd.name}_hi"),
     ]
 
 
