@@ -1,13 +1,15 @@
 """Full rebuilds side by side on PostgreSQL (etl/engine/lanes.py): the same tables as one
 summary after the other, a summary planned only once the summaries it reads are rebuilt,
-and a failure that publishes nothing of the failing summary and starts nothing new."""
+and a failure that publishes nothing of the failing summary, starts nothing new and rolls
+back the rebuilds running beside it."""
 import os
+import threading
 
 import pytest
 from django.db import connection
 
 from etl.engine.service import GateFailed, build_summaries
-from etl.models import BuildRun, StaffCostSummary, StaffSummary
+from etl.models import BuildRun, ClinicDay, StaffCostSummary, StaffSummary
 from etl.queries.staff_summary import staff_summary_rows
 
 from . import handmade
@@ -84,3 +86,52 @@ def test_a_failing_gate_in_a_lane_publishes_nothing_of_that_summary(committed_ha
     assert StaffCostSummary.objects.count() == cost_rows
     built = {part.split(":")[0] for part in run.full_rebuilds.split("; ") if part}
     assert "staff_summary" not in built and built <= {"staff_cost_summary", "clinic_day", "region_month_patients"}
+
+
+def test_a_failure_in_a_lane_rolls_back_the_rebuilds_beside_it(committed_handmade, monkeypatch, settings):
+    """As one after the other, where nothing after a failed summary is built: the lanes
+    still running when one fails are stopped and roll back. Here the two beside the
+    failing one wait, their rows written, until the build is stopped."""
+    from etl.engine import service
+    from etl.engine.lanes import Lanes
+
+    settings.ETL_BUILD_CONCURRENCY = 3
+    build_summaries(full=True)
+    before = (summary_rows(StaffCostSummary, handmade.STAFF_COST_FIELDS),
+              sorted(ClinicDay.objects.values_list("day", "clinic_id", "nr_visits")))
+
+    def faulty(window):  # drops every visit of service 2: the totals no longer reconcile
+        query = staff_summary_rows(window)
+        return query.having(query.selected_columns.service_id != 2)
+
+    stopped = threading.Event()
+    real_stop = Lanes.stop
+
+    def stop(self):
+        real_stop(self)
+        stopped.set()
+
+    def pause():  # inside each rebuild's transaction, its rows written
+        if threading.current_thread().name != "build staff_summary":
+            assert stopped.wait(60), "the build was not stopped"
+
+    monkeypatch.setattr(Lanes, "stop", stop)
+    monkeypatch.setattr(service, "_pause_for_tests", pause)
+    replace_definition(monkeypatch, "staff_summary", faulty)
+    add("emr_visit", visit(50, "2024-03-01", "cancelled", patient=1, service=2, start="08:00", end=None))
+    add("emr_visit", visit(51, "2024-03-01", "completed", patient=2, service=1))  # changes clinic_day
+    with pytest.raises(GateFailed):
+        build_summaries(full=True)
+    after = (summary_rows(StaffCostSummary, handmade.STAFF_COST_FIELDS),
+             sorted(ClinicDay.objects.values_list("day", "clinic_id", "nr_visits")))
+    assert after == before
+    run = BuildRun.objects.order_by("-id").first()
+    assert (run.status, run.full_rebuilds, run.rows_written) == ("gate_failed", "", 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'etl\\_swap\\_%'")
+        assert cursor.fetchall() == []
+    # The next build, with the definition as declared, rebuilds them and counts the visit.
+    monkeypatch.undo()
+    settings.ETL_BUILD_CONCURRENCY = 3
+    build_summaries(full=True)
+    assert sorted(ClinicDay.objects.values_list("day", "clinic_id", "nr_visits")) != before[1]
