@@ -43,6 +43,9 @@ from etl.engine.progress import Progress
 from etl.summaries.registry import dependents
 
 
+STOP_RETRY_SECONDS = 1.0
+
+
 def concurrency() -> int:
     """How many full rebuilds may run at once (``ETL_BUILD_CONCURRENCY``; 1: one at a time)."""
     return max(1, int(getattr(settings, "ETL_BUILD_CONCURRENCY", 1)))
@@ -110,12 +113,13 @@ class Lanes:
             with self._lock:
                 self._results[name] = result
         except BaseException as exc:  # KeyboardInterrupt too: the caller re-raises it
-            with self._lock:
-                first = not self._stopping
+            with self._lock:  # the first failure stops the build, in one step: no other
+                first = not self._stopping  # failure replaces it, no new lane starts
                 if first:
                     self._failure = exc
+                    self._stopping = True
             if first:
-                self.stop()
+                self._cancel()
         finally:
             with self._lock:
                 self._connections.pop(name, None)
@@ -127,6 +131,10 @@ class Lanes:
         cancelled on the server; each lane rolls back."""
         with self._lock:
             self._stopping = True
+        self._cancel()
+
+    def _cancel(self) -> None:
+        with self._lock:
             running = list(self._connections.values())
         for driver_connection in running:
             try:
@@ -149,9 +157,14 @@ class Lanes:
 
     def finish(self) -> list:
         """Wait until every lane is done (whatever happened); the results of those that
-        succeeded, in the summaries' order."""
+        succeeded, in the summaries' order. While stopping, the lanes' statements are
+        cancelled again every second: a statement sent just after a cancel request
+        reached an idle server would otherwise run to its end."""
         for thread in list(self._threads.values()):
-            thread.join()
+            while thread.is_alive():
+                thread.join(STOP_RETRY_SECONDS)
+                if self._stopping and thread.is_alive():
+                    self._cancel()
         return [self._results[name] for name in sorted(self._results, key=self._order.__getitem__)]
 
     def raise_failure(self) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import select
 import signal
+import threading
 from contextlib import ExitStack, contextmanager
 from typing import Iterator
 
@@ -77,7 +78,13 @@ def _wait_cancelling(conn) -> None:
 
 
 def _statement(execute, sql, params, many, context):
-    state.in_statement = True
+    # Only the main thread's statements hold Ctrl-C back: the signal handler runs there. A
+    # build's lanes (etl.engine.lanes) run this wrapper too; were their statements counted,
+    # one ending while the main thread waits in its own would let the handler raise inside
+    # the driver, which then closes the main connection (and the ledger row stays open).
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        state.in_statement = True
     try:
         return execute(sql, params, many, context)
     except Exception:
@@ -85,7 +92,8 @@ def _statement(execute, sql, params, many, context):
             raise KeyboardInterrupt from None
         raise
     finally:
-        state.in_statement = False
+        if main:
+            state.in_statement = False
 
 
 def _sqlite_progress() -> int:
