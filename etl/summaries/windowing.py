@@ -48,6 +48,10 @@ class OnPostgres(ColumnElement):
         self.postgresql, self.other = postgresql, other
         self.type = other.type
 
+    @property
+    def _from_objects(self):
+        return self.other._from_objects
+
 
 @compiles(OnPostgres)
 def _other(element: OnPostgres, compiler, **kw) -> str:
