@@ -28,6 +28,9 @@ Each is one SQLAlchemy element compiled per dialect, so a query is written once.
   so: ``DISTINCT ON (key)`` on PostgreSQL, plain ``DISTINCT`` on SQLite (which has no
   ``DISTINCT ON``). No row changes; PostgreSQL's planner learns the key is unique, which
   it cannot tell of a recursive CTE's output (:func:`one_row_per`).
+- ``OnPostgres(postgresql, other)``: one expression on PostgreSQL, another on every other
+  database, for a computation that is best written differently on each (the scores'
+  exact ``numeric`` sums, :mod:`etl.summaries.windowing`).
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql.ext import DistinctOnClause
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from etl.db.types import WallClockTimestamp
 
@@ -214,3 +218,30 @@ def one_row_per(query: Select, key: ColumnElement) -> Select:
 @compiles(DistinctOnClause, "sqlite")
 def _distinct_on_sqlite(element, compiler, **kw):
     return ""  # SQLite has no DISTINCT ON; the statement stays a plain SELECT DISTINCT
+
+
+class OnPostgres(ColumnElement):
+    """``postgresql`` on PostgreSQL, ``other`` on every other database (one declaration,
+    compiled for either)."""
+
+    inherit_cache = True
+    _traverse_internals = [("postgresql", InternalTraversal.dp_clauseelement),
+                           ("other", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, postgresql: ColumnElement, other: ColumnElement):
+        self.postgresql, self.other = postgresql, other
+        self.type = other.type
+
+    @property
+    def _from_objects(self):
+        return self.other._from_objects
+
+
+@compiles(OnPostgres)
+def _on_postgres_other(element: OnPostgres, compiler, **kw) -> str:
+    return compiler.process(element.other, **kw)
+
+
+@compiles(OnPostgres, "postgresql")
+def _on_postgres_pg(element: OnPostgres, compiler, **kw) -> str:
+    return compiler.process(element.postgresql, **kw)

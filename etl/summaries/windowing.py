@@ -26,41 +26,12 @@ from __future__ import annotations
 
 from sqlalchemy import (ColumnElement, Float, Numeric, case, cast, false, func, literal, null, or_, select, true,
                         type_coerce)
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import CTE
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from etl.queries.calendar import month_number
-from etl.queries.portable import relative_change
+from etl.queries.portable import OnPostgres, relative_change
 from etl.queries.windows import day_number
 from etl.summaries.declare import Change, Declaration, Outlier, Previous, Rank, Rolling, StdDev, ZScore
-
-
-class OnPostgres(ColumnElement):
-    """``postgresql`` on PostgreSQL, ``other`` on every other database (one declaration,
-    compiled for either)."""
-
-    inherit_cache = True
-    _traverse_internals = [("postgresql", InternalTraversal.dp_clauseelement),
-                           ("other", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, postgresql: ColumnElement, other: ColumnElement):
-        self.postgresql, self.other = postgresql, other
-        self.type = other.type
-
-    @property
-    def _from_objects(self):
-        return self.other._from_objects
-
-
-@compiles(OnPostgres)
-def _other(element: OnPostgres, compiler, **kw) -> str:
-    return compiler.process(element.other, **kw)
-
-
-@compiles(OnPostgres, "postgresql")
-def _postgresql(element: OnPostgres, compiler, **kw) -> str:
-    return compiler.process(element.postgresql, **kw)
 
 
 def windows_of(decl: Declaration, kind: type) -> list:

@@ -1,8 +1,8 @@
-"""``OnPostgres`` (etl/summaries/windowing.py): one expression compiled per dialect."""
+"""``OnPostgres`` (etl/queries/portable.py): one expression compiled per dialect."""
 from sqlalchemy import Column, Integer, MetaData, Table, select
 
 from etl import db
-from etl.summaries.windowing import OnPostgres
+from etl.queries.portable import OnPostgres
 
 TABLE = Table("t", MetaData(), Column("a", Integer), Column("b", Integer))
 
