@@ -57,9 +57,9 @@ def test_no_warning_about_static_files_not_collected_yet(tmp_path, settings):
     to warn about; another missing folder is still reported."""
     import warnings
 
-    from project.static import StaticFilesMiddleware
+    from etl.web.staticfiles import StaticFilesMiddleware
 
-    assert "project.static.StaticFilesMiddleware" in settings.MIDDLEWARE
+    assert "etl.web.staticfiles.StaticFilesMiddleware" in settings.MIDDLEWARE
     settings.STATIC_ROOT = tmp_path / "not-collected"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
