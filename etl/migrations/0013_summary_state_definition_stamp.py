@@ -1,4 +1,4 @@
-"""The code stamp a summary's definition hash was compiled under (etl.engine.plan): a
+"""The code stamp a summary's definition hash was compiled under (etl.engine.definitions): a
 ``manage.py build_summaries`` process whose code has the same stamp reuses the hash
 instead of compiling the summary's query again."""
 from django.db import migrations, models

@@ -11,16 +11,15 @@ and the scores the final SELECT computes from them (z-scores, outlier flags, cha
 
 On PostgreSQL the means and the sums a standard deviation is made of are exact
 ``numeric`` sums of the values (decimals: ``patients_per_hour``, ``cost_per_patient``),
-turned into floats at the end. A ``RANGE`` frame that slides by a day then adds the
+made floats only at the end. A ``RANGE`` frame that slides by a day then adds the
 entering rows and takes away the leaving ones (``numeric`` sums have an inverse), where a
 float sum, a ``MIN`` or a ``MAX`` is recomputed over the whole frame for every row (28
-days here). And
-exact sums need no centring and no ``MIN`` = ``MAX`` test: ``n·Σx² − (Σx)²`` is 0 exactly
-when the values are equal. The ``spread`` CTE is materialized on PostgreSQL, so each
-standard deviation's arithmetic runs once per row rather than in every score that reads
-it. SQLite has no exact decimal arithmetic: there the values are
-floats, centred, with the ``MIN`` = ``MAX`` test. Both stay within the contract's
-tolerance of the true values (section 4).
+days here). Exact sums need no centring and no ``MIN`` = ``MAX`` test either:
+``n·Σx² − (Σx)²`` is 0 exactly when the values are equal. The ``spread`` CTE is
+materialized on PostgreSQL, so each standard deviation's arithmetic runs once per row
+rather than in every score that reads it. SQLite has no exact decimal arithmetic: there
+the values are floats, centred, with the ``MIN`` = ``MAX`` test. Both stay within the
+contract's tolerance of the true values (section 4).
 """
 from __future__ import annotations
 
