@@ -115,6 +115,7 @@ def test_pages_past_the_middle_hold_the_rows_of_the_whole_listing(client, users,
     ordered by the day start at their day (etl.web.paging.SummaryPaginator): every page
     equals its slice of the whole ordered listing, NULL groups and ties included."""
     login(client, users["root"])
+    monkeypatch.setattr(paging, "KEEP_FIRST", 0)   # every page by OFFSET (first pages by ids: the test below)
     add_cost_rows(range(28))   # 28 + the 2 of web_data = 30 rows; rostered_hours ties, role group NULL on a third
     if seek:  # every page past the first seeks, from the day counts of the recorded build
         monkeypatch.setattr(paging, "SEEK_FROM", 1)
@@ -181,6 +182,63 @@ def test_day_counts_follow_the_recorded_build(client, users, monkeypatch):
         page = results(client, "/api/staff-cost-summary/?page_size=5&page=2")
     assert page == results(client, "/api/staff-cost-summary/?page_size=1000")[5:10]
     assert not any('"staff_cost_summary"."day" >=' in q["sql"] for q in queries)
+
+
+@pytest.mark.parametrize("ordering", ["-rostered_hours,day", "role_group_id,-day"])
+def test_first_pages_of_a_whole_table_by_a_measure_follow_the_recorded_build(client, users, monkeypatch, ordering):
+    """A whole table ordered by a measure: its first pages are read by the ids of its
+    first rows, sorted once per recorded build (etl.web.paging.first_ids): every page
+    equals its slice of the listing read by OFFSET, a new build sorts again, a table
+    changed by hand since its build is read plainly, and a scoped listing never uses them
+    (ties and NULLs: ``role_group_id`` is NULL on a third of the rows)."""
+    login(client, users["root"])
+    monkeypatch.setattr(paging, "KEEP_FIRST", 12)
+    monkeypatch.setattr(paging, "_FIRST", paging.OrderedDict())
+    add_cost_rows(range(28), hours=lambda d: (d * 7) % 5)   # 30 rows, 5 values of rostered_hours: ties by id
+    record_count(StaffCostSummary)
+    url = f"/api/staff-cost-summary/?ordering={ordering}"
+
+    def plain():  # the whole listing, in the database's order (no kept ids beyond 12 rows)
+        return [(r["day"], r["location_id"], r["rostered_hours"]) for r in results(client, url + "&page_size=1000")]
+
+    def paged(pages=3, size=4):
+        return [(r["day"], r["location_id"], r["rostered_hours"])
+                for n in range(1, pages + 1) for r in results(client, f"{url}&page_size={size}&page={n}")]
+
+    def sorts(queries):
+        return [q["sql"] for q in queries if re.search(r"LIMIT 12\b", q["sql"])]
+
+    whole = plain()
+    assert len(whole) == 30
+    with CaptureQueriesContext(connection) as queries:
+        assert paged() == whole[:12]
+    assert len(sorts(queries)) == 1   # one sort for pages 1 to 3; pages 4 on read by OFFSET
+    with CaptureQueriesContext(connection) as queries:
+        assert paged() == whole[:12]
+    assert sorts(queries) == []
+    # Pages past the middle are the first rows of the reversed order, kept the same way.
+    assert paged(pages=6, size=5) == whole
+    # The next build: sorted again, the new order served.
+    before = whole
+    StaffCostSummary.objects.filter(id__in=[StaffCostSummary.objects.order_by("id").last().id]).update(
+        rostered_hours=9, role_group_id=1, day="2022-12-31")
+    record_count(StaffCostSummary, timezone.now() + timezone.timedelta(seconds=1))
+    whole = plain()
+    assert whole[:12] != before[:12]
+    with CaptureQueriesContext(connection) as queries:
+        assert paged() == whole[:12]
+    assert len(sorts(queries)) == 1
+    # A first row deleted by hand: the kept ids miss it; pages are read by OFFSET again.
+    day, location, hours = whole[0]
+    StaffCostSummary.objects.filter(day=day, location_id=location, rostered_hours=hours).delete()
+    after = plain()
+    assert len(after) < 30 and after[0] != whole[0]
+    assert paged() == after[:12]
+    # A scoped listing has a WHERE: its own sort each time, never the whole table's ids.
+    login(client, users["alpha"])
+    with CaptureQueriesContext(connection) as queries:
+        results(client, url + "&page_size=4")
+    assert sorts(queries) == []
 
 
 def test_pages_share_the_paginator(client, users, monkeypatch):
