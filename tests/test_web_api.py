@@ -185,11 +185,11 @@ def test_day_counts_follow_the_recorded_build(client, users, monkeypatch):
 
 
 @pytest.mark.parametrize("ordering", ["-rostered_hours,day", "role_group_id,-day"])
-def test_first_pages_of_a_whole_table_by_a_measure_follow_the_recorded_build(client, users, monkeypatch, ordering):
-    """A whole table ordered by a measure: its first pages are read by the ids of its
-    first rows, sorted once per recorded build (etl.web.paging.first_ids): every page
-    equals its slice of the listing read by OFFSET, a new build sorts again, a table
-    changed by hand since its build is read plainly, and a scoped listing never uses them
+def test_first_pages_by_a_measure_follow_the_recorded_build(client, users, monkeypatch, ordering):
+    """A listing ordered by a measure: its first pages are read by the ids of its first
+    rows, sorted once per recorded build (etl.web.paging.first_ids): every page equals its
+    slice of the listing read by OFFSET, a new build sorts again, a table changed by hand
+    since its build is read plainly, and a scoped listing keeps the ids of its own rows
     (ties and NULLs: ``role_group_id`` is NULL on a third of the rows)."""
     login(client, users["root"])
     monkeypatch.setattr(paging, "KEEP_FIRST", 12)
@@ -234,10 +234,23 @@ def test_first_pages_of_a_whole_table_by_a_measure_follow_the_recorded_build(cli
     after = plain()
     assert len(after) < 30 and after[0] != whole[0]
     assert paged() == after[:12]
-    # A scoped listing has a WHERE: its own sort each time, never the whole table's ids.
+    # A scoped listing (clinic 10: locations 10 and 11) keeps ids of its own rows, sorted
+    # with its WHERE; the whole table's first rows in that order include location 20's.
+    StaffCostSummary.objects.bulk_create([
+        StaffCostSummary(day=f"2023-02-{d:02d}", location_id=20, role_group_id=1, rostered_hours=99, staff_cost=1,
+                         nr_staff=1, nr_visits=20, nr_patients=20, patients_per_hour=20, cost_per_patient=0.05)
+        for d in range(1, 13)
+    ])
+    record_count(StaffCostSummary, timezone.now() + timezone.timedelta(seconds=2))
+    assert 20 in {location for _, location, _ in plain()[:12]}
     login(client, users["alpha"])
+    mine = plain()
+    assert len(mine) >= 12 and {location for _, location, _ in mine} <= {10, 11}
     with CaptureQueriesContext(connection) as queries:
-        results(client, url + "&page_size=4")
+        assert paged() == mine[:12]
+    assert len(sorts(queries)) == 1 and "IN (" in sorts(queries)[0].upper()
+    with CaptureQueriesContext(connection) as queries:
+        assert paged() == mine[:12]
     assert sorts(queries) == []
 
 

@@ -1,12 +1,13 @@
 """Pages of a listing, shared by the API and the pages: exact counts (the recorded one for
 a whole table, see :func:`etl.web.tables.count_rows`), pages read from the nearer end,
-deep pages started at their first day (:func:`leading_counts`), and the first pages of a
-whole table's order by a measure from the ids its last build sorted (:func:`first_ids`)."""
+deep pages started at their first day (:func:`leading_counts`), and the first pages of an
+order by a measure from the ids sorted once per build (:func:`first_ids`)."""
 from __future__ import annotations
 
 from array import array
 from collections import OrderedDict
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.utils.functional import cached_property
@@ -18,10 +19,10 @@ from etl.web.tables import count_rows
 # than a page needs the day counts.
 SEEK_FROM = 5000
 
-# The first rows of a whole table's order that no index serves whose ids are kept (a page
-# of 1,000 rows five pages deep), and how many such orders a process keeps.
+# The first rows of a listing in an order no index serves whose ids are kept (a page of
+# 1,000 rows five pages deep), and how many such listings a process keeps.
 KEEP_FIRST = 5000
-KEEP_ORDERS = 32
+KEEP_ORDERS = 128
 
 
 class SummaryPaginator(Paginator):
@@ -53,7 +54,7 @@ class SummaryPaginator(Paginator):
         listing, backwards = self.object_list, bottom > self.count // 2
         if backwards:
             listing, bottom, top = listing.reverse(), self.count - top, self.count - bottom
-        rows = first_rows(listing, bottom, top)
+        rows = first_rows(listing, bottom, top, self.count)
         if rows is None:
             if bottom >= SEEK_FROM:
                 listing, bottom, top = seek(listing, bottom, top)
@@ -63,20 +64,20 @@ class SummaryPaginator(Paginator):
         return self._get_page(rows, number, self)
 
 
-def first_rows(listing: QuerySet, bottom: int, top: int) -> list | None:
-    """The rows ``[bottom:top]`` of a whole table's listing ordered by anything but its
-    leading column (a measure: no index serves the order, and the database sorts the whole
-    table for each page), read by their ids from :func:`first_ids`; None when that does
-    not apply. The same rows in the same order: the listing filtered to those ids, in its
-    own order."""
+def first_rows(listing: QuerySet, bottom: int, top: int, count: int) -> list | None:
+    """The rows ``[bottom:top]`` of a listing of ``count`` rows ordered by anything but
+    its table's leading column (a measure: no index serves the order, and the database
+    sorts every row of the listing for each page), read by their ids from
+    :func:`first_ids`; None when that does not apply. The same rows in the same order:
+    the listing itself filtered to those ids."""
     query, model = listing.query, listing.model
-    if top > KEEP_FIRST or top <= bottom or query.where or query.distinct or query.group_by is not None:
+    if top > KEEP_FIRST or top <= bottom or query.distinct or query.group_by is not None:
         return None
     leading = (model._meta.ordering or [None])[0]
     first = query.order_by[0] if query.order_by else None
     if not isinstance(first, str) or first.lstrip("-") in (leading, "id", "pk"):
         return None   # the table's indexes serve it
-    ids = first_ids(listing)
+    ids = first_ids(listing, count)
     if ids is None:
         return None
     wanted = ids[bottom:top]
@@ -91,30 +92,34 @@ def first_rows(listing: QuerySet, bottom: int, top: int) -> list | None:
 _FIRST: OrderedDict[tuple, tuple[tuple, array]] = OrderedDict()
 
 
-def first_ids(listing: QuerySet) -> array | None:
-    """The ids of the first :data:`KEEP_FIRST` rows of a whole table's ordered listing, as
-    of its last recorded build.
+def first_ids(listing: QuerySet, count: int) -> array | None:
+    """The ids of the first :data:`KEEP_FIRST` rows of an ordered listing of ``count``
+    rows, as of its table's last recorded build.
 
-    They are sorted once after each build (one top-N sort of the table, as its first page
-    needs anyway) and kept in the process, keyed by the table, the order and the build's
-    recorded count and time, which every build changes in the transaction that writes the
-    rows; the :data:`KEEP_ORDERS` orders used last are kept. Like the day counts of
-    :func:`leading_counts`, they are ids of the whole table in an order any reader of the
-    whole table may ask for, and only a listing without any ``WHERE`` uses them: they
-    cannot show one user's rows to another, and each page reads its rows through the
-    listing itself. None when no build recorded the table's count, or the table holds
-    fewer rows than it recorded (changed by hand since)."""
+    They are sorted once after each build (one top-N sort, as the listing's first page
+    needs anyway) and kept in the process, keyed by the listing's own SQL and parameters
+    (its scope, filters and order) and by the build's recorded count and time, which
+    every build changes in the transaction that writes the rows; the :data:`KEEP_ORDERS`
+    listings used last are kept. A listing's SQL holds everything that chooses its rows,
+    the user's scope included, so two requests share the ids only when they read the same
+    rows; and each page reads its rows through the listing itself, with its ``WHERE``.
+    Like the recorded count, they assume the table is written by builds only. None when
+    no build recorded the table's count, or the listing does not hold ``count`` rows."""
     table = listing.model._meta.db_table
     recorded = SummaryState.objects.filter(name=table).values_list("row_count", "built_at").first()
     if recorded is None or recorded[0] is None:
         return None
-    key = (table, tuple(str(o) for o in listing.query.order_by), listing.query.standard_ordering)
+    try:
+        sql, params = listing.query.sql_with_params()
+    except (EmptyResultSet, FullResultSet):
+        return None
+    key = (sql, tuple(params))
     kept = _FIRST.get(key)
     if kept is not None and kept[0] == recorded:
         _FIRST.move_to_end(key)
         return kept[1]
     ids = array("q", listing.values_list("pk", flat=True)[:KEEP_FIRST])
-    if len(ids) != min(recorded[0], KEEP_FIRST):
+    if len(ids) != min(count, KEEP_FIRST):
         return None
     _FIRST[key] = (recorded, ids)
     _FIRST.move_to_end(key)
