@@ -147,10 +147,12 @@ def measure(pairs: list[tuple[str, object, str]], repeat: int) -> list[dict]:
     from etl.web.collector import settle
 
     rows = []
-    for _, client, url in pairs:
-        fetch(client, url)  # warm-up: templates, the connection, the API's schema
+    # Warm-up: templates, the connection, the API's schema, and what a listing keeps from
+    # one request to the next until the next build (day counts, a measure order's first
+    # ids: etl.web.paging); its time is what the first reader after a build pays.
+    first = [fetch(client, url)[0] for _, client, url in pairs]
     settle()  # as the server does after its first requests (etl.web.collector)
-    for who, client, url in pairs:
+    for (who, client, url), first_ms in zip(pairs, first):
         queries: list[str] = []
 
         def count(execute, sql, params, many, context):
@@ -160,7 +162,7 @@ def measure(pairs: list[tuple[str, object, str]], repeat: int) -> list[dict]:
         with connection.execute_wrapper(count):
             _, status, size, _ = fetch(client, url)
         rows.append({"url": url, "user": who, "status": status, "bytes": size, "queries": len(queries), "runs": [],
-                     "gc_ms": []})
+                     "gc_ms": [], "first_ms": first_ms})
     COLLECTIONS.__init__()  # count the measured rounds only
     for _ in range(repeat):
         for row, (_, client, url) in zip(rows, pairs):
@@ -227,10 +229,10 @@ def write(args, rows, load_before: float) -> int:
               f"after one warm-up, in rounds that request every pair once; {os.cpu_count()} CPUs, load average "
               f"{load_before:.1f} at the start and {load:.1f} at the end (other work on the machine inflates every "
               f"figure); PostgreSQL {connection.pg_version // 10000}; {stamp:%Y-%m-%d %H:%M} UTC")
-    lines = [f"> {header}", "", "| user | URL | status | queries | p50 ms | p95 ms | longest GC ms |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [f"> {header}", "", "| user | URL | status | queries | p50 ms | p95 ms | longest GC ms | first ms |",
+             "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['user']} | `{r['url']}` | {r['status']} | {r['queries']} | {r['median_ms']:.1f} | "
-              f"{r['p95_ms']:.1f} | {max(r['gc_ms']):.1f} |" for r in rows]
+              f"{r['p95_ms']:.1f} | {max(r['gc_ms']):.1f} | {r['first_ms']:.1f} |" for r in rows]
     worst = max(rows, key=lambda r: r["p95_ms"])
     verdict = "met" if not slow else "NOT met"
     failed = [r for r in rows if r["status"] != 200]
@@ -238,6 +240,11 @@ def write(args, rows, load_before: float) -> int:
         print(f"{len(failed)} requests did not answer 200, e.g. {failed[0]['url']}: {failed[0]['status']}")
     lines += ["", f"- **{verdict}** — every page and API call under {TARGET_MS:.0f} ms at the 95th percentile: "
               f"worst {worst['p95_ms']:.1f} ms (`{worst['url']}`, {worst['user']}); {len(slow)} of {len(rows)} over"]
+    cold = max(rows[1:] or rows, key=lambda r: r["first_ms"])  # the very first request also starts the process's caches
+    lines.append(f"- first request of each pair (the warm-up: what the first reader after a build pays, kept day counts "
+                 f"and first ids computed then; the table's last column): worst {cold['first_ms']:.1f} ms "
+                 f"(`{cold['url']}`, {cold['user']}), {sum(1 for r in rows if r['first_ms'] > TARGET_MS)} of "
+                 f"{len(rows)} over {TARGET_MS:.0f} ms")
     over = [(t, g) for r in rows for t, g in zip(r["runs"], r["gc_ms"]) if t > TARGET_MS]
     c = COLLECTIONS
     lines.append(f"- garbage collector during the measured requests: {c.count[0]}/{c.count[1]}/{c.count[2]} "
@@ -250,7 +257,7 @@ def write(args, rows, load_before: float) -> int:
     (RESULTS / f"web-{stamp:%Y%m%dT%H%M%SZ}.json").write_text(json.dumps(
         {"header": header, "platform": platform.platform(), "rows": rows,
          "gc": {"count": c.count, "ms": c.ms, "longest_ms": c.longest, "threshold": gc.get_threshold()}}, indent=1))
-    print("\n".join(lines[-2:]))
+    print("\n".join(lines[-3:]))
     return 1 if failed else 0
 
 
