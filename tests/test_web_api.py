@@ -254,6 +254,28 @@ def test_first_pages_by_a_measure_follow_the_recorded_build(client, users, monke
     assert sorts(queries) == []
 
 
+def test_only_the_listings_used_last_keep_their_first_ids(client, users, monkeypatch):
+    """The process keeps the first ids of the KEEP_ORDERS listings used last: a listing
+    left out is sorted again when it comes back, and its pages stay the same."""
+    login(client, users["root"])
+    monkeypatch.setattr(paging, "KEEP_ORDERS", 2)
+    monkeypatch.setattr(paging, "_FIRST", paging.OrderedDict())
+    add_cost_rows(range(28))
+    record_count(StaffCostSummary)
+    orders = ["-rostered_hours", "role_group_id,-day", "-staff_cost,location_id"]
+    first = {o: results(client, f"/api/staff-cost-summary/?ordering={o}&page_size=5") for o in orders}
+
+    def sorted_again(order):
+        with CaptureQueriesContext(connection) as queries:
+            assert results(client, f"/api/staff-cost-summary/?ordering={order}&page_size=5") == first[order]
+        return any(re.search(r"LIMIT 5000\b", q["sql"]) for q in queries)
+
+    assert len(paging._FIRST) == 2
+    assert not sorted_again(orders[2]) and not sorted_again(orders[1])   # the two used last
+    assert sorted_again(orders[0])   # left out when the third came, sorted again now
+    assert not sorted_again(orders[0]) and sorted_again(orders[2])   # ... which left out the next oldest
+
+
 def test_pages_share_the_paginator(client, users, monkeypatch):
     """The pages paginate as the API does: the same rows on every page (regions by month,
     one row a page, each deep page started at its month)."""

@@ -4,6 +4,7 @@ deep pages started at their first day (:func:`leading_counts`), and the first pa
 order by a measure from the ids sorted once per build (:func:`first_ids`)."""
 from __future__ import annotations
 
+import threading
 from array import array
 from collections import OrderedDict
 
@@ -90,6 +91,7 @@ def first_rows(listing: QuerySet, bottom: int, top: int, count: int) -> list | N
 
 
 _FIRST: OrderedDict[tuple, tuple[tuple, array]] = OrderedDict()
+_FIRST_LOCK = threading.Lock()  # a threaded server's requests share the dict
 
 
 def first_ids(listing: QuerySet, count: int) -> array | None:
@@ -114,17 +116,19 @@ def first_ids(listing: QuerySet, count: int) -> array | None:
     except (EmptyResultSet, FullResultSet):
         return None
     key = (sql, tuple(params))
-    kept = _FIRST.get(key)
-    if kept is not None and kept[0] == recorded:
-        _FIRST.move_to_end(key)
-        return kept[1]
+    with _FIRST_LOCK:
+        kept = _FIRST.get(key)
+        if kept is not None and kept[0] == recorded:
+            _FIRST.move_to_end(key)
+            return kept[1]
     ids = array("q", listing.values_list("pk", flat=True)[:KEEP_FIRST])
     if len(ids) != min(count, KEEP_FIRST):
         return None
-    _FIRST[key] = (recorded, ids)
-    _FIRST.move_to_end(key)
-    while len(_FIRST) > KEEP_ORDERS:
-        _FIRST.popitem(last=False)
+    with _FIRST_LOCK:
+        _FIRST[key] = (recorded, ids)
+        _FIRST.move_to_end(key)
+        while len(_FIRST) > KEEP_ORDERS:
+            _FIRST.popitem(last=False)
     return ids
 
 
