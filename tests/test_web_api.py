@@ -254,6 +254,31 @@ def test_first_pages_by_a_measure_follow_the_recorded_build(client, users, monke
     assert sorts(queries) == []
 
 
+def test_first_ids_are_kept_only_while_they_hold_the_listing(client, users, monkeypatch):
+    """A listing whose WHERE reads another table (the clinic filter reads dim_location,
+    which a build may change without a new recorded count for this summary) keeps no
+    ids; a listing counted in the request whose count moved since its ids were sorted
+    (rows added by hand in a user's scope) is sorted again."""
+    from etl.models import Location
+
+    login(client, users["root"])
+    monkeypatch.setattr(paging, "_FIRST", paging.OrderedDict())
+    add_cost_rows(range(28))
+    record_count(StaffCostSummary)
+    filtered = "/api/staff-cost-summary/?clinic=10&ordering=-rostered_hours&page_size=5"
+    before = results(client, filtered)
+    assert len(paging._FIRST) == 0 and {r["location_id"] for r in before} <= {10, 11}
+    Location.objects.filter(id=20).update(parent_id=10, clinic_id=10)   # Bravo now under clinic 10
+    StaffCostSummary.objects.filter(location_id=20).update(rostered_hours=50)
+    assert [r["location_id"] for r in results(client, filtered)][:1] == [20]
+    # A scoped user's listing: its count is the request's own.
+    login(client, users["alpha"])
+    scoped = "/api/staff-cost-summary/?ordering=-rostered_hours&page_size=5"
+    assert all(r["rostered_hours"] < 90 for r in results(client, scoped)) and len(paging._FIRST) == 1
+    add_cost_rows(range(28, 30), hours=lambda d: 90)   # by hand: no build recorded them
+    assert [r["rostered_hours"] for r in results(client, scoped)][:2] == [90, 90]
+
+
 def test_only_the_listings_used_last_keep_their_first_ids(client, users, monkeypatch):
     """The process keeps the first ids of the KEEP_ORDERS listings used last: a listing
     left out is sorted again when it comes back, and its pages stay the same."""

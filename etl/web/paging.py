@@ -78,6 +78,8 @@ def first_rows(listing: QuerySet, bottom: int, top: int, count: int) -> list | N
     first = query.order_by[0] if query.order_by else None
     if not isinstance(first, str) or first.lstrip("-") in (leading, "id", "pk"):
         return None   # the table's indexes serve it
+    if not _reads_its_table_only(listing):
+        return None
     ids = first_ids(listing, count)
     if ids is None:
         return None
@@ -88,6 +90,21 @@ def first_rows(listing: QuerySet, bottom: int, top: int, count: int) -> list | N
     if len(rows) != len(wanted) or (bottom and listing.filter(pk__in=ids[:bottom].tolist()).count() != bottom):
         return None
     return rows
+
+
+def _reads_its_table_only(listing: QuerySet) -> bool:
+    """Whether the listing's ``WHERE`` reads nothing but the summary's own table: no
+    subquery (a ``clinic`` or ``region`` filter reads ``dim_location``, which a build
+    may change without changing the summary's recorded count and time). The user's
+    scope is a list of location ids, resolved in the request."""
+    where = listing.query.where
+    if not where:
+        return True
+    try:
+        sql, _ = listing.query.get_compiler(using=listing.db).compile(where)
+    except (EmptyResultSet, FullResultSet):
+        return False
+    return "select" not in sql.lower()
 
 
 _FIRST: OrderedDict[tuple, tuple[tuple, array]] = OrderedDict()
@@ -102,11 +119,13 @@ def first_ids(listing: QuerySet, count: int) -> array | None:
     needs anyway) and kept in the process, keyed by the listing's own SQL and parameters
     (its scope, filters and order) and by the build's recorded count and time, which
     every build changes in the transaction that writes the rows; the :data:`KEEP_ORDERS`
-    listings used last are kept. A listing's SQL holds everything that chooses its rows,
-    the user's scope included, so two requests share the ids only when they read the same
-    rows; and each page reads its rows through the listing itself, with its ``WHERE``.
-    Like the recorded count, they assume the table is written by builds only. None when
-    no build recorded the table's count, or the listing does not hold ``count`` rows."""
+    listings used last are kept. Only listings whose ``WHERE`` reads the summary's table
+    alone use them (:func:`_reads_its_table_only`): their SQL then holds everything that
+    chooses their rows, the user's scope included (a list of ids), so two requests share
+    the ids only when they read the same rows; and each page reads its rows through the
+    listing itself, with its ``WHERE``. Like the recorded count, they assume the table is
+    written by builds only. None when no build recorded the table's count, or the listing
+    does not hold ``count`` rows (checked on every use)."""
     table = listing.model._meta.db_table
     recorded = SummaryState.objects.filter(name=table).values_list("row_count", "built_at").first()
     if recorded is None or recorded[0] is None:
@@ -120,7 +139,8 @@ def first_ids(listing: QuerySet, count: int) -> array | None:
         kept = _FIRST.get(key)
         if kept is not None and kept[0] == recorded:
             _FIRST.move_to_end(key)
-            return kept[1]
+    if kept is not None and kept[0] == recorded and len(kept[1]) == min(count, KEEP_FIRST):
+        return kept[1]
     ids = array("q", listing.values_list("pk", flat=True)[:KEEP_FIRST])
     if len(ids) != min(count, KEEP_FIRST):
         return None
