@@ -117,8 +117,8 @@ def backfill_range(since: dt.date | None, until: dt.date | None) -> DateRange | 
 def _write_same_database(summary: Summary, window, cells=None) -> tuple[int, int]:
     """Run the rebuild statements; (rows deleted, rows inserted)."""
     deleted = written = 0
-    if cells is None and statements.bulk_load(window):  # TRUNCATE reports no row count
-        deleted = _rows_replaced(summary)
+    if cells is None and statements.bulk_load(window):  # TRUNCATE reports no row count: count what it replaces
+        deleted = int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
     for stmt in statements.rebuild_statements(summary, window, cells):
         count = db.execute(stmt)
         if getattr(stmt, "is_insert", False):
@@ -128,21 +128,9 @@ def _write_same_database(summary: Summary, window, cells=None) -> tuple[int, int
     return deleted, written
 
 
-def _rows_replaced(summary: Summary) -> int:
-    """The rows a rebuild of the whole table replaces: those the last build recorded (it
-    wrote the count in the transaction that wrote the rows), not a scan of the whole
-    table; counted only when no build recorded one."""
-    from etl.models import SummaryState
-
-    recorded = SummaryState.objects.filter(name=summary.name).values_list("row_count", flat=True).first()
-    if recorded is not None:
-        return recorded
-    return int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
-
-
 def _write_swapped(summary: Summary, plan) -> tuple[int, int]:
     """Build the staging table of a swap; (rows it replaces, rows written)."""
-    deleted = _rows_replaced(summary)
+    deleted = int(db.fetch_scalar(select(func.count()).select_from(summary.table)) or 0)
     written = 0
     for stmt in plan.build:
         count = db.execute(stmt)
