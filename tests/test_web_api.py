@@ -1,8 +1,10 @@
 """The REST API: pagination, filters, ordering, CSV streaming, schema and docs, token
 authentication (data from tests/web_data.py; the superuser sees every row)."""
 import csv
+import datetime as dt
 import io
 import re
+from decimal import Decimal as D
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -11,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from etl.models import RegionMonth, StaffCostSummary, StaffSummary, SummaryState
+from etl.models import ClinicScore, RegionMonth, StaffCostSummary, StaffSummary, SummaryState
 from etl.web import pages, paging
 
 from . import web_data
@@ -252,6 +254,35 @@ def test_first_pages_by_a_measure_follow_the_recorded_build(client, users, monke
     with CaptureQueriesContext(connection) as queries:
         assert paged() == mine[:12]
     assert sorts(queries) == []
+
+
+@pytest.mark.parametrize("listing", [
+    "staff-cost-summary/?ordering=rostered_hours", "staff-cost-summary/?ordering=-role_group_id,day",
+    "staff-cost-summary/?ordering=-rostered_hours,-role_group_id", "clinic-scores/?ordering=-pph_z",
+    "clinic-scores/?ordering=visits_7d,-patients_per_hour", "clinic-scores/?ordering=-is_outlier,cpp_z",
+])
+def test_pages_by_kept_ids_equal_the_listing(client, users, monkeypatch, listing):
+    """Every page read by kept ids, forwards and past the middle, equals its slice of the
+    listing read by OFFSET: ties, NULLs (role groups, z scores), and clinic_score's
+    listing with the day's patient count beside each row."""
+    from . import web_data
+
+    login(client, users["root"])
+    add_cost_rows(range(28))
+    ClinicScore.objects.bulk_create([
+        web_data.score(10 + 10 * (d % 3), dt.date(2023, 5, 1) + dt.timedelta(days=d), 1, D(d % 4), D(d % 5),
+                       outlier=d % 6 == 0, visits_7d=d % 3, z=None if d % 4 == 0 else float(d % 5) - 2)
+        for d in range(27)
+    ])   # 27 + the 4 of web_data = 31 rows
+    record_count(StaffCostSummary)
+    record_count(ClinicScore)
+    url = f"/api/{listing}"
+    monkeypatch.setattr(paging, "KEEP_FIRST", 1000)
+    monkeypatch.setattr(paging, "_FIRST", paging.OrderedDict())
+    pages = [results(client, f"{url}&page_size=4&page={n}") for n in range(1, 9)]
+    assert len(paging._FIRST) == 2   # the order and its reverse (pages past the middle)
+    monkeypatch.setattr(paging, "KEEP_FIRST", 0)   # the listing read by OFFSET
+    assert [row for page in pages for row in page] == results(client, f"{url}&page_size=1000")
 
 
 def test_first_ids_are_kept_only_while_they_hold_the_listing(client, users, monkeypatch):
