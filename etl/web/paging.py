@@ -126,9 +126,8 @@ def first_ids(listing: QuerySet, count: int) -> array | None:
     listing itself, with its ``WHERE``. Like the recorded count, they assume the table is
     written by builds only. None when no build recorded the table's count, or the listing
     does not hold ``count`` rows (checked on every use)."""
-    table = listing.model._meta.db_table
-    recorded = SummaryState.objects.filter(name=table).values_list("row_count", "built_at").first()
-    if recorded is None or recorded[0] is None:
+    recorded = recorded_build(listing.model._meta.db_table)
+    if recorded is None:
         return None
     try:
         sql, params = listing.query.sql_with_params()
@@ -150,6 +149,15 @@ def first_ids(listing: QuerySet, count: int) -> array | None:
         while len(_FIRST) > KEEP_ORDERS:
             _FIRST.popitem(last=False)
     return ids
+
+
+def recorded_build(table: str) -> tuple | None:
+    """The summary table's last recorded build, (row count, build time), which every build
+    writes in the transaction that writes the rows: the key of what a listing keeps from
+    one request to the next (:func:`first_ids`, :func:`leading_counts`); None when no
+    build recorded a count."""
+    recorded = SummaryState.objects.filter(name=table).values_list("row_count", "built_at").first()
+    return None if recorded is None or recorded[0] is None else recorded
 
 
 def ends_with_id(queryset) -> bool:
@@ -205,8 +213,8 @@ def leading_counts(listing: QuerySet, column: str) -> list[tuple[object, int]] |
     if listing.query.where:
         return counted()
     table = listing.model._meta.db_table
-    recorded = SummaryState.objects.filter(name=table).values_list("row_count", "built_at").first()
-    if recorded is None or recorded[0] is None:
+    recorded = recorded_build(table)
+    if recorded is None:
         return None
     kept = _COUNTS.get((table, column))
     if kept is not None and kept[0] == recorded:
