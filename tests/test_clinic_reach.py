@@ -206,3 +206,24 @@ def test_gates_catch_wrong_rows(built, summary, damage, failure):
         cursor.execute(damage)
     with pytest.raises(gates.GateFailed, match=failure):
         gates.check(s.table, s.grain, s.gates, None, gates.reference_totals(s, None), period=s.period)
+
+
+@pytest.mark.parametrize("summary", ["staff_summary", "staff_cost_summary", "clinic_day", "clinic_score",
+                                     "region_month"])
+def test_gates_count_the_periods_of_the_rows_they_checked(built, summary):
+    """What a build reports as its days: the distinct days (months) of the rows checked,
+    counted here by the ORM; over the whole table and over one of its periods."""
+    from django.apps import apps
+
+    from etl.dates import DateRange
+    from etl.engine import gates
+    from etl.summaries import SUMMARIES
+
+    s = SUMMARIES[summary]
+    periods = set(apps.get_model(s.model_label).objects.values_list(s.period, flat=True))
+    assert len(periods) > 1
+    check = lambda window: gates.check(  # noqa: E731
+        s.table, s.grain, s.gates, window, gates.reference_totals(s, window), period=s.period)
+    assert check(None) == len(periods)
+    first = min(periods)
+    assert check([DateRange(first, first + dt.timedelta(days=1))]) == 1
