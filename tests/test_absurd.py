@@ -298,6 +298,28 @@ def test_each_summary_gate_scans_only_the_raw_tables_it_needs(emr):
     assert len(shifts_only) == 1 and "emr_visit" not in shifts_only[0]["sql"]
 
 
+@pytest.mark.parametrize("window", [None, [DateRange.day(DAY)], []])
+def test_one_scan_per_raw_table_gives_the_gates_totals_and_the_fingerprints(emr, window):
+    """A rebuild's gates and day fingerprints read each raw table once (etl.engine.rawdays):
+    the same totals and fingerprints as their own scans, dirty rows included."""
+    from etl.engine import fingerprints
+    from etl.engine.rawdays import RawDays
+
+    load_dimensions()
+    load_facts(connection.vendor)
+    tables = ("emr_visit", "emr_shift")
+    alone = dict(gates.raw_totals(window))
+    if window is None:  # the hand-counted totals of the test above
+        assert [alone[m] for m in ("completed visits", "cancelled visits", "no-show visits", "rostered hours")] \
+            == [9, 1, 0, D("37")]
+    days = RawDays(window)
+    with CaptureQueriesContext(connection) as reads:
+        assert dict(gates.raw_totals(window, days=days)) == alone
+        assert fingerprints.day_fingerprints(tables, window, days) == fingerprints.day_fingerprints(tables, window)
+    assert len(reads) == 2 + 2  # one scan of each table for both; the check's own scans
+    assert all(" GROUP BY " in q["sql"] for q in reads)
+
+
 def test_the_first_and_last_days_count(emr):
     """0001-01-01 and 9999-12-31 are days (CONTRACT 1): a full build counts their rows,
     one microsecond before the end of year 9999 included."""

@@ -65,11 +65,13 @@ def _moment_sqlite(element, compiler, **kw):
     return f"CAST(ROUND((julianday({compiler.process(ts, **kw)}) - 2440587.5) * 86400000) AS INTEGER)"
 
 
-def _table_terms(name: str, window: Sequence[DateRange] | None):
+def table_terms(name: str, window: Sequence[DateRange] | None, *extra):
+    """Per day of ``name``'s rows in the window: the day, its row count, sum of ids and sum
+    of ``updated_at`` values (the fingerprint's terms), then the ``extra`` aggregates."""
     table = raw(name)
     day = day_of(table.c.start_at)
     return select(
-        day, func.count(), func.sum(table.c.id % ID_MODULUS), func.sum(moment_value(table.c.updated_at)),
+        day, func.count(), func.sum(table.c.id % ID_MODULUS), func.sum(moment_value(table.c.updated_at)), *extra,
     ).where(dated(table.c.start_at, window)).group_by(day)
 
 
@@ -81,22 +83,26 @@ def _number(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def day_fingerprints(tables: Iterable[str], window: Sequence[DateRange] | None = None) -> dict[dt.date, str]:
-    """The fingerprint of every day with raw rows in ``tables`` (within ``window``; None: all)."""
+def day_fingerprints(tables: Iterable[str], window: Sequence[DateRange] | None = None,
+                     days=None) -> dict[dt.date, str]:
+    """The fingerprint of every day with raw rows in ``tables`` (within ``window``; None:
+    all); with ``days`` (a rebuild's :class:`etl.engine.rawdays.RawDays` of that window),
+    from its scan of each table."""
     parts: dict[dt.date, list[str]] = {}
     for name in sorted(tables):
-        for day, count, ids, moments in db.emr_fetch_all(_table_terms(name, window)):
+        rows = days.terms(name) if days is not None else db.emr_fetch_all(table_terms(name, window))
+        for day, count, ids, moments, *_ in rows:
             if (known := as_day(day)) is not None:
                 parts.setdefault(known, []).append(f"{name}:{count}:{_number(ids)}:{_number(moments)}")
     return {day: hashlib.sha1("|".join(items).encode()).hexdigest() for day, items in parts.items()}
 
 
-def record(summary: str, tables: Iterable[str], window: Sequence[DateRange] | None) -> None:
+def record(summary: str, tables: Iterable[str], window: Sequence[DateRange] | None, days=None) -> None:
     """Store the fingerprints of the window's days (None: all days) as built by ``summary``;
-    run inside the transaction that rebuilds them."""
+    run inside the transaction that rebuilds them (``days``: its scan of the raw rows)."""
     from etl.models import DayFingerprint
 
-    current = day_fingerprints(tables, window)
+    current = day_fingerprints(tables, window, days)
     _forget(summary, window)
     # One executemany, not model instances: a full build may record hundreds of thousands.
     db.execute_many(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Sequence
 
-from sqlalchemy import Table, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, false, func, or_, select
 
 from etl import db
 from etl.dates import DateRange
@@ -44,42 +44,61 @@ def _raw_rows(table: Table, window: Sequence[DateRange] | None, cells: Cells | N
                 in_cells(date_part(table.c.start_at), location, cells_cte(cells)))
 
 
-def _visit_totals(window: Sequence[DateRange] | None, cells: Cells | None = None) -> dict[str, Decimal]:
-    """Visits per counted status, over visits that have a day (CONTRACT 1), one scan."""
-    visit = raw("emr_visit")
-    query = select(*(func.count().filter(visit.c.status == status) for status in VISIT_MEASURES.values()))
-    counts = db.emr_fetch_all(query.where(_raw_rows(visit, window, cells)))[0]
-    return {name: Decimal(int(n or 0)) for name, n in zip(VISIT_MEASURES, counts)}
+def measure_columns(name: str) -> dict[str, ColumnElement]:
+    """The aggregates over ``name``'s raw rows whose totals the gates compare with: visits
+    per counted status (CONTRACT 1: visits that have a day), the seconds of valid shifts
+    (a day, 0 to 24 hours; ``duration_seconds`` is NULL for every other shift, whatever
+    its timestamps hold: 'infinity', year 294276, SQLite text, so no raw value can make
+    the query fail)."""
+    if name == "emr_visit":
+        visit = raw(name)
+        return {measure: func.count().filter(visit.c.status == status) for measure, status in VISIT_MEASURES.items()}
+    if name == "emr_shift":
+        shift = raw(name)
+        return {"rostered hours": func.sum(duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True))}
+    return {}
 
 
-def _shift_totals(window: Sequence[DateRange] | None, cells: Cells | None = None) -> dict[str, Decimal]:
-    """Hours of valid shifts (a day, 0 to 24 hours), one scan. ``duration_seconds`` is
-    NULL for every other shift, whatever its timestamps hold ('infinity', year 294276,
-    SQLite text), so no raw value can make this query fail."""
-    shift = raw("emr_shift")
-    seconds = func.coalesce(func.sum(duration_seconds(shift.c.start_at, shift.c.end_at, start_has_day=True)), 0)
-    (total,) = db.emr_fetch_all(select(seconds).where(_raw_rows(shift, window, cells)))[0]
-    return {"rostered hours": (Decimal(int(total)) / 3600).quantize(Decimal("0.000001"))}
+def measure_totals(name: str, sums: Mapping[str, object]) -> dict[str, Decimal]:
+    """The gates' raw measures from the totals of :func:`measure_columns` (hours from seconds)."""
+    if name == "emr_shift":
+        return {"rostered hours": (Decimal(int(sums["rostered hours"] or 0)) / 3600).quantize(Decimal("0.000001"))}
+    return {measure: Decimal(int(value or 0)) for measure, value in sums.items()}
+
+
+def _scan_totals(name: str, window: Sequence[DateRange] | None, cells: Cells | None) -> dict[str, Decimal]:
+    """The table's raw measures over the window's days (or the (day, location) pairs), one scan."""
+    columns = measure_columns(name)
+    row = db.emr_fetch_all(select(*columns.values()).where(_raw_rows(raw(name), window, cells)))[0]
+    return measure_totals(name, dict(zip(columns, row)))
+
+
+MEASURE_TABLES = {**{measure: "emr_visit" for measure in VISIT_MEASURES},
+                  **{measure: "emr_shift" for measure in SHIFT_MEASURES}}
 
 
 class RawTotals(Mapping):
     """The raw measures of the window's days (or of some (day, location) pairs), computed
     on first use: a summary's gates scan only the raw tables their measures need
-    (``staff_summary`` never reads shifts), once each."""
+    (``staff_summary`` never reads shifts), once each. With ``days`` (a rebuild's
+    :class:`etl.engine.rawdays.RawDays`), from its scan of each table, which the day
+    fingerprints read too."""
 
-    def __init__(self, window: Sequence[DateRange] | None, cells: Cells | None = None):
+    def __init__(self, window: Sequence[DateRange] | None, cells: Cells | None = None, days=None):
         self._window = window
         self._cells = cells
+        self._days = days if cells is None else None
         self._values: dict[str, Decimal] = {}
 
     def __getitem__(self, measure: str) -> Decimal:
         if measure not in self._values:
-            if measure in VISIT_MEASURES:
-                self._values.update(_visit_totals(self._window, self._cells))
-            elif measure in SHIFT_MEASURES:
-                self._values.update(_shift_totals(self._window, self._cells))
-            else:
+            if measure not in MEASURE_TABLES:
                 raise KeyError(measure)
+            name = MEASURE_TABLES[measure]
+            if self._days is not None:
+                self._values.update(self._days.totals(name))
+            else:
+                self._values.update(_scan_totals(name, self._window, self._cells))
         return self._values[measure]
 
     def __iter__(self):
@@ -89,20 +108,20 @@ class RawTotals(Mapping):
         return len(VISIT_MEASURES) + len(SHIFT_MEASURES)
 
 
-def raw_totals(window: Sequence[DateRange] | None, cells: Cells | None = None) -> RawTotals:
+def raw_totals(window: Sequence[DateRange] | None, cells: Cells | None = None, days=None) -> RawTotals:
     """The raw measures a gate may compare with (see :class:`RawTotals`)."""
-    return RawTotals(window, cells)
+    return RawTotals(window, cells, days)
 
 
 def reference_totals(summary, window: Sequence[DateRange] | None,
-                     cells: Cells | None = None) -> Mapping[str, Decimal]:
+                     cells: Cells | None = None, days=None) -> Mapping[str, Decimal]:
     """What ``summary``'s gates compare with: its declared reference totals (read where
     its query reads: the raw side, or Django's database for a summary of summaries), or
     the raw totals; with ``cells``, those of the (day, key) pairs rebuilt."""
     if not summary.gates:
         return {}
     if summary.reference is None:
-        return raw_totals(window, cells)
+        return raw_totals(window, cells, days)
     query = summary.reference(window) if cells is None else summary.reference(cells.window, cells=cells)
     fetch = db.emr_fetch_all if summary.reads_raw else db.fetch_all
     row = fetch(query)[0]

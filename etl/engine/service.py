@@ -36,6 +36,7 @@ from etl.engine.lanes import Lanes
 from etl.engine.locks import BuildLocked, build_lock
 from etl.engine.plan import Snapshot, SummaryPlan, plan_summary
 from etl.engine.progress import Progress, quiet
+from etl.engine.rawdays import RawDays
 from etl.db.schema import raw_schema_problem
 from etl.summaries import SUMMARIES, Summary, UnknownSummary, ordered
 from etl.text import count
@@ -162,7 +163,7 @@ def _row_count(p: SummaryPlan, deleted: int, written: int) -> int:
     return before - deleted + written
 
 
-def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
+def _record_built(p: SummaryPlan, deleted: int, written: int, days: RawDays | None = None) -> None:
     from etl.models import PendingDay, SummaryState
     from etl.engine.staffdiff import built_staff_groups, changed_staff, save_staff_groups
     from etl.engine.locationdiff import save_locations
@@ -175,7 +176,7 @@ def _record_built(p: SummaryPlan, deleted: int, written: int) -> None:
     save_staff_groups(p.summary.name, p.current_staff, changed)
     source = _fingerprint_source(p.summary)
     if source is None:
-        fingerprints.record(p.summary.name, p.summary.reads, p.window)
+        fingerprints.record(p.summary.name, p.summary.reads, p.window, days)
     else:
         fingerprints.copy(p.summary.name, source, p.window)
     if p.current_locations is not None:
@@ -238,8 +239,9 @@ def rebuild(p: SummaryPlan, progress: Progress = quiet) -> SummaryResult:
                 deleted, written = deleted + d, written + w
                 progress(f"{summary.name}", done=number, total=len(pieces))
             _pause_for_tests()
-            days_written = _check_gates(p, swap_plan)
-            _record_built(p, deleted, written)
+            raw_days = RawDays(p.window)  # one scan of each raw table for the gates and the fingerprints
+            days_written = _check_gates(p, swap_plan, raw_days)
+            _record_built(p, deleted, written, raw_days)
             if swap_plan is not None:  # last: the live table stays locked only until the commit
                 statements.swap_in(swap_plan)
             days = len(p.days) if not p.full else days_written
@@ -259,7 +261,7 @@ def _rebuild_reported(p: SummaryPlan, progress: Progress) -> SummaryResult:
     return result
 
 
-def _check_gates(p: SummaryPlan, swap_plan) -> int:
+def _check_gates(p: SummaryPlan, swap_plan, days: RawDays | None = None) -> int:
     """The publish gates over what the plan rebuilt: its whole days, then its (day, key)
     pairs on their own; the number of whole days written."""
     summary = p.summary
@@ -270,7 +272,7 @@ def _check_gates(p: SummaryPlan, swap_plan) -> int:
     if p.full or p.days:
         days_written = gates.check(
             summary.table if swap_plan is None else swap_plan.readable, summary.grain, summary.gates,
-            p.window, gates.reference_totals(summary, p.window),
+            p.window, gates.reference_totals(summary, p.window, days=days),
             check_grain=scan_grain and not statements.bulk_load(p.window), period=summary.period,
         )
     if p.cell_count:
