@@ -227,3 +227,27 @@ def test_gates_count_the_periods_of_the_rows_they_checked(built, summary):
     assert check(None) == len(periods)
     first = min(periods)
     assert check([DateRange(first, first + dt.timedelta(days=1))]) == 1
+
+
+@pytest.mark.parametrize("regions", [{1}, {None}, {1, None}, {40, None}])
+def test_the_region_month_reference_of_some_pairs_sums_exactly_their_clinic_days(built, regions):
+    """The reference a dimension edit's (month, region) pairs are checked against, region
+    NULL included: the ORM's totals of the clinic_day rows of those pairs, and no other."""
+    from django.db.models import Q, Sum
+
+    from etl.dates import Cells
+    from etl.engine import gates
+    from etl.summaries import SUMMARIES
+
+    months = sorted({d.replace(day=1) for d in ClinicDay.objects.values_list("day", flat=True)})
+    assert len(months) > 1
+    cells = Cells("region_id", frozenset((month, region) for month in months[1:] for region in regions))
+    rows = ClinicDay.objects.filter(day__gte=months[1]).filter(
+        Q(region_id__in=[r for r in regions if r is not None])
+        | (Q(region_id__isnull=True) if None in regions else Q(pk__in=[])))
+    assert rows.exists()
+    sums = rows.aggregate(visits=Sum("nr_visits"), cost=Sum("staff_cost"))
+    clinic_months = len({(row["day"].replace(day=1), row["clinic_id"]) for row in rows.values("day", "clinic_id")})
+    totals = gates.reference_totals(SUMMARIES["region_month"], None, cells)
+    assert (totals["clinic_day visits"], totals["clinic_day cost"], totals["clinic-months"]) == (
+        sums["visits"], sums["cost"], clinic_months)

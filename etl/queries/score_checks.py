@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import Select, and_, func, select, true
+from sqlalchemy import Select, and_, false, func, or_, select, true
 
 from etl.dates import Cells, DateRange
 from etl.queries.cells import cells_cte, in_cells
@@ -59,8 +59,14 @@ def clinic_day_reference(window: Sequence[DateRange] | None, cells: Cells | None
 
 def _of_regions(predicate, day, region, cells: Cells | None):
     """``predicate``, and with ``cells`` (keyed by region) "(``day``, ``region``) is one of
-    their pairs"."""
-    return predicate if cells is None else and_(predicate, in_cells(day, region, cells_cte(cells)))
+    their pairs". The pairs' regions are tested first, on the plain column: the rows of
+    other regions are dropped before ``day`` (a month, computed per row) is matched."""
+    if cells is None:
+        return predicate
+    keys = {key for _, key in cells.pairs}
+    known = sorted(key for key in keys if key is not None)
+    of_regions = or_(false(), *([region.in_(known)] if known else []), *([region.is_(None)] if None in keys else []))
+    return and_(predicate, of_regions, in_cells(day, region, cells_cte(cells)))
 
 
 def clinic_score_reference(window: Sequence[DateRange] | None, cells: Cells | None = None) -> Select:
