@@ -35,6 +35,7 @@ from etl.engine import changes, dimensions, gates, ledger, statements
 from etl.engine.locks import build_lock
 from etl.engine.definitions import definition_hash
 from etl.engine.plan import SummaryPlan, plan_summary
+from etl.engine.rawdays import RawDays
 from etl.engine.service import BuildError, GateFailed, _choose, _record_built, backfill_range, check_ready
 from etl.engine.staffdiff import current_staff_groups
 from etl.engine.transient import is_unreachable
@@ -251,9 +252,11 @@ def _replace_live_rows(run: FanoutRun) -> dict:
         staged = select(*(stage.c[c] for c in summary.columns))
         added = db.execute(insert(summary.table).from_select(summary.columns, staged))
         deleted, written = deleted + removed, written + added
-        gates.check(summary.table, summary.grain, summary.gates, window, gates.reference_totals(summary, window))
+        raw_days = RawDays(window)  # one scan of each raw table for the gates and the fingerprints
+        gates.check(summary.table, summary.grain, summary.gates, window,
+                    gates.reference_totals(summary, window, days=raw_days))
         _record_built(SummaryPlan(summary, run.definitions[summary.name], "--full --fan-out" if run.full else None,
-                                  days=days, current_staff=staff), removed, added)
+                                  days=days, current_staff=staff), removed, added, raw_days)
     published = {s.name for s in _summaries(run)}
     readers = set().union(*(dependents(name) for name in published)) - published
     # What reads the published rows saw the old ones: its next build is full.
