@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, Table
 class Reconciliation:
     """``summary_total(table)`` over the rebuilt rows must equal the raw measure named
     ``raw_measure`` (see :func:`etl.engine.gates.raw_totals`) within ``tolerance_per_row`` times the number
-    of rebuilt rows."""
+    of rebuilt rows. ``summary_total`` is an aggregate that adds up over rows (a ``sum``
+    or a ``count``): the gate takes it per day (or month) and sums those."""
 
     name: str
     summary_total: Callable[[Table], ColumnElement]
