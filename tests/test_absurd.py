@@ -320,6 +320,24 @@ def test_one_scan_per_raw_table_gives_the_gates_totals_and_the_fingerprints(emr,
     assert all(" GROUP BY " in q["sql"] for q in reads)
 
 
+@pytest.mark.parametrize("full", [True, False])
+def test_a_rebuild_reads_each_raw_table_once_after_writing_its_rows(emr, full):
+    """staff_cost_summary's gates need visits and shifts, and its fingerprints cover both:
+    one read of each, besides the statement that writes the rows."""
+    load_dimensions()
+    load_facts(connection.vendor)
+    if not full:
+        build_summaries(["staff_cost_summary"], full=True)
+        db.execute(text("UPDATE emr_visit SET status = 'cancelled' WHERE id = 1"))
+    with CaptureQueriesContext(connection) as build:
+        build_summaries(["staff_cost_summary"], full=full)
+    writes = ("INSERT", "CREATE TABLE")
+    for name in ("emr_visit", "emr_shift"):
+        reads = [q["sql"] for q in build if f"FROM {name}" in q["sql"]
+                 and not any(w in q["sql"].upper() for w in writes) and "DISTINCT" not in q["sql"].upper()]
+        assert len(reads) == 1, reads
+
+
 def test_the_first_and_last_days_count(emr):
     """0001-01-01 and 9999-12-31 are days (CONTRACT 1): a full build counts their rows,
     one microsecond before the end of year 9999 included."""
